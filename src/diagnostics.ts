@@ -1,0 +1,35 @@
+import { channel } from 'node:diagnostics_channel';
+
+/**
+ * Observability without coupling: transports and the network layer publish events on these
+ * channels; the CLI's status line, the Prometheus metrics and the benches subscribe. Publishing
+ * to a channel without subscribers costs almost nothing, and the library imports no consumer.
+ */
+export const channels = {
+  /** { transport, role: 'client' | 'server', ok: boolean, code?: string, ms: number } */
+  handshake: channel('steppe:handshake'),
+  /** { transport, role, bytesIn, bytesOut, ms, error?: string } when a relayed connection ends */
+  connectionClosed: channel('steppe:connection:closed'),
+  /** { transport, role } when a relayed connection opens */
+  connectionOpened: channel('steppe:connection:opened'),
+} as const;
+
+export interface HandshakeEvent {
+  transport: string;
+  role: 'client' | 'server';
+  ok: boolean;
+  code?: string;
+  ms: number;
+}
+
+export interface ConnectionOpenedEvent {
+  transport: string;
+  role: 'client' | 'server';
+}
+
+export interface ConnectionClosedEvent extends ConnectionOpenedEvent {
+  bytesIn: number;
+  bytesOut: number;
+  ms: number;
+  error?: string;
+}

@@ -1,0 +1,79 @@
+import type { Duplex } from 'node:stream';
+import type { RandomSource } from '../crypto/random.js';
+
+/**
+ * Key → values, with goptlib's pt.Args semantics. Used for per-connection client args (the SOCKS
+ * username/password), server transport options (TOR_PT_SERVER_TRANSPORT_OPTIONS) and the args a
+ * server publishes (SMETHOD ... ARGS:, the bridge line). Transports read the first value of a key.
+ */
+export type PtArgs = ReadonlyMap<string, readonly string[]>;
+
+export function ptArgs(entries: Record<string, string | number>): PtArgs {
+  return new Map(Object.entries(entries).map(([k, v]) => [k, [String(v)]]));
+}
+
+export function argValue(args: PtArgs, key: string): string | undefined {
+  return args.get(key)?.[0];
+}
+
+export interface HandshakeOptions {
+  /** Caller cancellation. The transport additionally enforces its own spec timeout. */
+  readonly signal?: AbortSignal;
+}
+
+/** Test seams: known-answer tests replace the randomness and the clock. */
+export interface Deps {
+  readonly rng?: RandomSource;
+  /** Milliseconds since the Unix epoch, like Date.now. */
+  readonly now?: () => number;
+}
+
+export interface ClientOptions extends Deps {
+  /** TOR_PT_STATE_LOCATION or the standalone --state directory (obfs4 keeps nothing there). */
+  readonly stateDir?: string;
+}
+
+export interface ServerOptions extends Deps {
+  /** Where the server keeps its identity (obfs4: obfs4_state.json, obfs4_bridgeline.txt). */
+  readonly stateDir: string;
+  /** TOR_PT_SERVER_TRANSPORT_OPTIONS for this transport, or standalone flags. */
+  readonly options?: PtArgs;
+}
+
+export interface ClientFactory<A = unknown> {
+  readonly transportName: string;
+  /**
+   * Validates per-connection args (a bridge line's k=v pairs) and precomputes anything whose
+   * timing must not be observable on the wire (obfs4: the Elligator2 session keypair).
+   * Throws InvalidArgsError with a message that names the bad argument.
+   */
+  parseArgs(args: PtArgs): A;
+  /**
+   * Runs the client handshake over an already connected socket and resolves with the data-phase
+   * stream once it succeeds. Takes ownership of `socket`: on failure it is destroyed.
+   */
+  wrap(socket: Duplex, args: A, opts?: HandshakeOptions): Promise<Duplex>;
+}
+
+export interface ServerFactory {
+  readonly transportName: string;
+  /** Published to clients: SMETHOD ... ARGS:<these>, and the bridge line. */
+  readonly clientArgs: PtArgs;
+  /**
+   * Takes ownership of `socket`, runs the server handshake and resolves once the stream is ready
+   * to relay. On failure it applies the transport's probe-resistance policy itself (obfs4: read
+   * and discard until a per-bridge deadline, then close with FIN) and rejects with a
+   * HandshakeError; the caller must neither write to nor close `socket` afterwards.
+   */
+  accept(socket: Duplex, opts?: HandshakeOptions): Promise<Duplex>;
+  /** Stops timers that belong to the factory (pending probe-resistance closes are left alone). */
+  close?(): void;
+}
+
+export interface Transport {
+  /** pt-spec: a C identifier, e.g. "obfs4". */
+  readonly name: string;
+  createClient(opts?: ClientOptions): ClientFactory;
+  /** Loads or creates the server identity. Rejects with PtError when state or options are bad. */
+  createServer(opts: ServerOptions): Promise<ServerFactory>;
+}
