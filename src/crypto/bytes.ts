@@ -1,0 +1,104 @@
+// Small byte helpers shared by the crypto layer and the transports. Everything works on plain
+// Uint8Array so that callers can pass Buffers or subarrays without copying.
+import { timingSafeEqual } from 'node:crypto';
+
+const HEX_RE = /^(?:[0-9a-fA-F]{2})*$/;
+
+/**
+ * Decodes a hex string (either case, even length, no prefix or separators).
+ * @throws TypeError if the string is not valid hex.
+ */
+export function hexToBytes(hex: string): Uint8Array {
+  if (typeof hex !== 'string' || !HEX_RE.test(hex)) {
+    throw new TypeError('hexToBytes: expected an even-length hex string');
+  }
+  // Buffer.from(…, 'hex') silently stops at the first bad digit; the regex above rules that out.
+  // Copy out of Buffer's shared allocation pool so `.buffer` of the result is ours alone.
+  return new Uint8Array(Buffer.from(hex, 'hex'));
+}
+
+/** Encodes bytes as lowercase hex. */
+export function bytesToHex(b: Uint8Array): string {
+  return Buffer.from(b.buffer, b.byteOffset, b.byteLength).toString('hex');
+}
+
+/** Concatenates byte arrays into a new Uint8Array (never aliases an input). */
+export function concatBytes(...parts: Uint8Array[]): Uint8Array {
+  let len = 0;
+  for (const p of parts) len += p.length;
+  const out = new Uint8Array(len);
+  let off = 0;
+  for (const p of parts) {
+    out.set(p, off);
+    off += p.length;
+  }
+  return out;
+}
+
+/**
+ * Constant-time equality for secrets (MACs, AUTH values). Arrays of different lengths compare
+ * unequal; the length itself is not treated as secret.
+ */
+export function ctEqual(a: Uint8Array, b: Uint8Array): boolean {
+  if (a.length !== b.length) return false;
+  return timingSafeEqual(a, b);
+}
+
+function checkOffset(buf: Uint8Array, off: number, width: number): void {
+  if (!Number.isInteger(off) || off < 0 || off + width > buf.length) {
+    throw new RangeError(`offset ${off} out of range for a ${width}-byte field`);
+  }
+}
+
+/** Writes `v` (0..65535) big-endian at `buf[off]`. */
+export function writeU16BE(buf: Uint8Array, off: number, v: number): void {
+  checkOffset(buf, off, 2);
+  if (!Number.isInteger(v) || v < 0 || v > 0xffff) throw new RangeError(`not a uint16: ${v}`);
+  buf[off] = v >>> 8;
+  buf[off + 1] = v & 0xff;
+}
+
+/** Reads a big-endian uint16 at `buf[off]`. */
+export function readU16BE(buf: Uint8Array, off: number): number {
+  checkOffset(buf, off, 2);
+  return (buf[off]! << 8) | buf[off + 1]!;
+}
+
+const U64_MAX = (1n << 64n) - 1n;
+
+/**
+ * Writes an unsigned 64-bit value big-endian at `buf[off]`. Accepts a bigint, or a number that
+ * is a non-negative safe integer (frame counters stay far below 2^53).
+ */
+export function writeU64BE(buf: Uint8Array, off: number, v: bigint | number): void {
+  checkOffset(buf, off, 8);
+  let hi: number;
+  let lo: number;
+  if (typeof v === 'number') {
+    if (!Number.isSafeInteger(v) || v < 0) throw new RangeError(`not a uint64: ${v}`);
+    hi = Math.floor(v / 0x100000000);
+    lo = v >>> 0;
+  } else {
+    if (v < 0n || v > U64_MAX) throw new RangeError(`not a uint64: ${v}`);
+    hi = Number(v >> 32n);
+    lo = Number(v & 0xffffffffn);
+  }
+  buf[off] = hi >>> 24;
+  buf[off + 1] = (hi >>> 16) & 0xff;
+  buf[off + 2] = (hi >>> 8) & 0xff;
+  buf[off + 3] = hi & 0xff;
+  buf[off + 4] = lo >>> 24;
+  buf[off + 5] = (lo >>> 16) & 0xff;
+  buf[off + 6] = (lo >>> 8) & 0xff;
+  buf[off + 7] = lo & 0xff;
+}
+
+/** Reads a big-endian uint64 at `buf[off]` as a bigint. */
+export function readU64BE(buf: Uint8Array, off: number): bigint {
+  checkOffset(buf, off, 8);
+  const hi =
+    ((buf[off]! << 24) | (buf[off + 1]! << 16) | (buf[off + 2]! << 8) | buf[off + 3]!) >>> 0;
+  const lo =
+    ((buf[off + 4]! << 24) | (buf[off + 5]! << 16) | (buf[off + 6]! << 8) | buf[off + 7]!) >>> 0;
+  return (BigInt(hi) << 32n) | BigInt(lo);
+}

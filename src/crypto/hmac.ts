@@ -1,0 +1,29 @@
+// Hash and MAC wrappers over node:crypto (native OpenSSL). Variadic parts let callers MAC a
+// concatenation (X' ‖ P_C ‖ M_C ‖ E) without building the concatenation first.
+import { createHash, createHmac } from 'node:crypto';
+
+function digestOf(h: { digest(): Buffer }): Uint8Array {
+  const d = h.digest();
+  return new Uint8Array(d.buffer, d.byteOffset, d.byteLength);
+}
+
+/** HMAC-SHA256(key, parts[0] ‖ parts[1] ‖ …), 32 bytes. */
+export function hmacSha256(key: Uint8Array, ...parts: Uint8Array[]): Uint8Array {
+  const h = createHmac('sha256', key);
+  for (const p of parts) h.update(p);
+  return digestOf(h);
+}
+
+/** SHA-256 of the concatenation of `parts`, 32 bytes. */
+export function sha256(...parts: Uint8Array[]): Uint8Array {
+  const h = createHash('sha256');
+  for (const p of parts) h.update(p);
+  return digestOf(h);
+}
+
+/** SHA-512 of the concatenation of `parts`, 64 bytes. */
+export function sha512(...parts: Uint8Array[]): Uint8Array {
+  const h = createHash('sha512');
+  for (const p of parts) h.update(p);
+  return digestOf(h);
+}

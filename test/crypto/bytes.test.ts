@@ -1,0 +1,77 @@
+import { test } from 'node:test';
+import assert from 'node:assert/strict';
+import {
+  bytesToHex,
+  concatBytes,
+  ctEqual,
+  hexToBytes,
+  readU16BE,
+  readU64BE,
+  writeU16BE,
+  writeU64BE,
+} from '../../src/crypto/bytes.js';
+
+test('hex round trip, either case', () => {
+  const b = hexToBytes('00ff10AbCd');
+  assert.deepEqual(b, new Uint8Array([0x00, 0xff, 0x10, 0xab, 0xcd]));
+  assert.equal(bytesToHex(b), '00ff10abcd');
+  assert.deepEqual(hexToBytes(''), new Uint8Array(0));
+  // The result owns its buffer (not a view into Buffer's pool).
+  assert.equal(b.buffer.byteLength, 5);
+});
+
+test('hexToBytes rejects odd length and non-hex', () => {
+  assert.throws(() => hexToBytes('abc'), TypeError);
+  assert.throws(() => hexToBytes('zz'), TypeError);
+  assert.throws(() => hexToBytes('0x00'), TypeError);
+});
+
+test('bytesToHex respects subarray views', () => {
+  const b = new Uint8Array([1, 2, 3, 4]);
+  assert.equal(bytesToHex(b.subarray(1, 3)), '0203');
+});
+
+test('concatBytes copies', () => {
+  const a = new Uint8Array([1, 2]);
+  const c = concatBytes(a, new Uint8Array(0), new Uint8Array([3]));
+  assert.deepEqual(c, new Uint8Array([1, 2, 3]));
+  c[0] = 9;
+  assert.equal(a[0], 1);
+  assert.deepEqual(concatBytes(), new Uint8Array(0));
+});
+
+test('ctEqual', () => {
+  assert.equal(ctEqual(new Uint8Array([1, 2]), new Uint8Array([1, 2])), true);
+  assert.equal(ctEqual(new Uint8Array([1, 2]), new Uint8Array([1, 3])), false);
+  assert.equal(ctEqual(new Uint8Array([1, 2]), new Uint8Array([1, 2, 3])), false);
+  assert.equal(ctEqual(new Uint8Array(0), new Uint8Array(0)), true);
+});
+
+test('u16 big-endian', () => {
+  const b = new Uint8Array(4);
+  writeU16BE(b, 1, 0xabcd);
+  assert.deepEqual(b, new Uint8Array([0, 0xab, 0xcd, 0]));
+  assert.equal(readU16BE(b, 1), 0xabcd);
+  assert.throws(() => writeU16BE(b, 3, 1), RangeError);
+  assert.throws(() => writeU16BE(b, 0, 0x10000), RangeError);
+  assert.throws(() => writeU16BE(b, 0, -1), RangeError);
+  assert.throws(() => readU16BE(b, 3), RangeError);
+});
+
+test('u64 big-endian from number and bigint', () => {
+  const b = new Uint8Array(8);
+  writeU64BE(b, 0, 1);
+  assert.equal(bytesToHex(b), '0000000000000001');
+  writeU64BE(b, 0, Number.MAX_SAFE_INTEGER);
+  assert.equal(bytesToHex(b), '001fffffffffffff');
+  writeU64BE(b, 0, 0x0102030405060708n);
+  assert.equal(bytesToHex(b), '0102030405060708');
+  assert.equal(readU64BE(b, 0), 0x0102030405060708n);
+  writeU64BE(b, 0, (1n << 64n) - 1n);
+  assert.equal(bytesToHex(b), 'ffffffffffffffff');
+  assert.equal(readU64BE(b, 0), (1n << 64n) - 1n);
+  assert.throws(() => writeU64BE(b, 0, 1n << 64n), RangeError);
+  assert.throws(() => writeU64BE(b, 0, -1), RangeError);
+  assert.throws(() => writeU64BE(b, 0, 2 ** 53), RangeError);
+  assert.throws(() => writeU64BE(b, 1, 0), RangeError);
+});
