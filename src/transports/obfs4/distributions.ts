@@ -1,0 +1,78 @@
+/**
+ * The two per-connection distributions obfs4 samples from: write lengths over [0, 1448] and
+ * inter-write delays over [0, 100] (× 100 µs, only when iat-mode ≠ 0). Both are built from a
+ * 24-byte seed: the server's drbg-seed, which the server also sends to the client in its first
+ * frame; the delays use SHA-256(seed)[0:24].
+ *
+ * Building a table costs a ~1500-element Go-style permutation, so tables are cached by seed:
+ * every connection to (or of) one bridge shares them. Sampling uses fresh OS randomness and keeps
+ * no per-connection state, which makes sharing safe.
+ */
+import { randomBytes } from '../../crypto/random.js';
+import { sha256 } from '../../crypto/hmac.js';
+import { WeightedDist } from '../../crypto/probdist.js';
+import { DRBG_SEED_LENGTH } from '../../crypto/drbg.js';
+import { bytesToHex } from '../../crypto/bytes.js';
+import { IAT_NONE, MAX_IAT_DELAY, MAX_SEGMENT_LENGTH, type IatMode } from './constants.js';
+
+/** obfs4proxy's -obfs4-distBias defaults to off; steppe does not expose it yet. */
+const BIASED = false;
+const CACHE_LIMIT = 256;
+const cache = new Map<string, WeightedDist>();
+
+function cachedDist(seed: Uint8Array, max: number): WeightedDist {
+  const key = `${max}:${bytesToHex(seed)}`;
+  let d = cache.get(key);
+  if (d === undefined) {
+    d = new WeightedDist(seed, 0, max, BIASED);
+    if (cache.size >= CACHE_LIMIT) cache.delete(cache.keys().next().value!);
+    cache.set(key, d);
+  }
+  return d;
+}
+
+function iatSeed(seed: Uint8Array): Uint8Array {
+  return sha256(seed).subarray(0, DRBG_SEED_LENGTH);
+}
+
+export class Distributions {
+  #length: WeightedDist | null;
+  #iat: WeightedDist | null;
+  readonly #iatMode: IatMode;
+
+  private constructor(seed: Uint8Array | null, iatMode: IatMode) {
+    this.#iatMode = iatMode;
+    this.#length = seed === null ? null : cachedDist(seed, MAX_SEGMENT_LENGTH);
+    this.#iat = seed === null || iatMode === IAT_NONE ? null : cachedDist(iatSeed(seed), MAX_IAT_DELAY);
+  }
+
+  /** The server's: seeded by its drbg-seed. */
+  static forServer(drbgSeed: Uint8Array, iatMode: IatMode): Distributions {
+    return new Distributions(drbgSeed, iatMode);
+  }
+
+  /**
+   * The client's: a random seed until the server's PRNG-seed frame arrives. That frame comes in
+   * the same read as the handshake response, so the random tables are built lazily and, in
+   * practice, never.
+   */
+  static forClient(iatMode: IatMode): Distributions {
+    return new Distributions(null, iatMode);
+  }
+
+  get length(): WeightedDist {
+    if (this.#length === null) this.adoptSeed(randomBytes(DRBG_SEED_LENGTH));
+    return this.#length!;
+  }
+
+  get iat(): WeightedDist | null {
+    if (this.#iatMode !== IAT_NONE && this.#iat === null) this.adoptSeed(randomBytes(DRBG_SEED_LENGTH));
+    return this.#iat;
+  }
+
+  /** Client only: switch to the server's distributions (obfs4 PRNG_SEED packet). */
+  adoptSeed(seed: Uint8Array): void {
+    this.#length = cachedDist(seed, MAX_SEGMENT_LENGTH);
+    if (this.#iatMode !== IAT_NONE) this.#iat = cachedDist(iatSeed(seed), MAX_IAT_DELAY);
+  }
+}

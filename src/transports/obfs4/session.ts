@@ -1,0 +1,223 @@
+/**
+ * The I/O around the sans-IO handshakes: feeding socket bytes into them with the spec's
+ * timeouts, turning the result into an Obfs4Stream, and the server's probe-resistance close.
+ */
+import type { Duplex } from 'node:stream';
+import type { Socket } from 'node:net';
+import { ntorKdf } from '../../crypto/ntor.js';
+import { channels, type HandshakeEvent } from '../../diagnostics.js';
+import { AbortError, HandshakeError, PtError } from '../../errors.js';
+import { MAX_HANDSHAKE_LENGTH, PACKET_TYPE_PRNG_SEED, type IatMode } from './constants.js';
+import { FrameDecoder, FrameEncoder } from './framing.js';
+import type { ClientHandshake, HandshakeResult, ServerHandshake } from './handshake.js';
+import { PacketWriter } from './packet.js';
+import { Obfs4Stream } from './stream.js';
+import type { Distributions } from './distributions.js';
+
+const KDF_HALF = 72;
+
+function publish(role: 'client' | 'server', ok: boolean, started: number, code?: string): void {
+  if (!channels.handshake.hasSubscribers) return;
+  const ev: HandshakeEvent = { transport: 'obfs4', role, ok, ms: performance.now() - started };
+  if (code !== undefined) ev.code = code;
+  channels.handshake.publish(ev);
+}
+
+function concat(a: Uint8Array, b: Uint8Array): Uint8Array {
+  if (a.length === 0) return b;
+  const out = new Uint8Array(a.length + b.length);
+  out.set(a, 0);
+  out.set(b, a.length);
+  return out;
+}
+
+/**
+ * Reads from `socket` into `step` until it returns a result, rejects on timeout, EOF, socket
+ * error or abort. `step` receives each chunk and returns the result, null for "more", or throws.
+ * Listeners are removed before the promise settles, so the caller owns the socket again.
+ */
+function readUntil<T>(
+  socket: Duplex,
+  step: (chunk: Uint8Array) => T | null,
+  timeoutMs: number,
+  signal: AbortSignal | undefined,
+  what: string,
+): Promise<T> {
+  return new Promise<T>((resolve, reject) => {
+    const cleanup = (): void => {
+      clearTimeout(timer);
+      socket.off('data', onData);
+      socket.off('end', onEnd);
+      socket.off('error', onError);
+      socket.off('close', onEnd);
+      signal?.removeEventListener('abort', onAbort);
+    };
+    const fail = (e: Error): void => {
+      cleanup();
+      reject(e);
+    };
+    const onData = (chunk: Buffer): void => {
+      let r: T | null;
+      try {
+        r = step(chunk);
+      } catch (e) {
+        fail(e as Error);
+        return;
+      }
+      if (r !== null) {
+        cleanup();
+        resolve(r);
+      }
+    };
+    const onEnd = (): void =>
+      fail(new HandshakeError('ERR_HANDSHAKE_EOF', `connection closed during the obfs4 ${what}`));
+    const onError = (e: Error): void =>
+      fail(new HandshakeError('ERR_HANDSHAKE_EOF', `connection failed during the obfs4 ${what}: ${e.message}`, { cause: e }));
+    const onAbort = (): void => fail(new AbortError(`obfs4 ${what} aborted`, { cause: signal?.reason }));
+    const timer = setTimeout(
+      () => fail(new HandshakeError('ERR_HANDSHAKE_TIMEOUT', `obfs4 ${what} timed out after ${timeoutMs / 1000} s`)),
+      timeoutMs,
+    );
+    if (signal?.aborted) {
+      onAbort();
+      return;
+    }
+    signal?.addEventListener('abort', onAbort, { once: true });
+    socket.on('data', onData);
+    socket.on('end', onEnd);
+    socket.on('error', onError);
+    socket.on('close', onEnd);
+    socket.resume();
+  });
+}
+
+export interface ClientSessionParams {
+  handshake: ClientHandshake;
+  iatMode: IatMode;
+  dists: Distributions;
+  timeoutMs: number;
+  signal?: AbortSignal | undefined;
+}
+
+export async function runClient(socket: Duplex, p: ClientSessionParams): Promise<Obfs4Stream> {
+  const started = performance.now();
+  (socket as Partial<Socket>).setNoDelay?.(true);
+  try {
+    socket.write(p.handshake.generate());
+    let received: Uint8Array = new Uint8Array(0);
+    const { result, buffered } = await readUntil(
+      socket,
+      (chunk) => {
+        received = concat(received, chunk);
+        const r = p.handshake.parseServer(received);
+        return r === null ? null : { result: r, buffered: received };
+      },
+      p.timeoutMs,
+      p.signal,
+      'client handshake',
+    );
+    const okm = ntorKdf(result.keySeed);
+    const stream = new Obfs4Stream({
+      socket,
+      writer: new PacketWriter(new FrameEncoder(okm.subarray(0, KDF_HALF))),
+      decoder: new FrameDecoder(okm.subarray(KDF_HALF)),
+      isServer: false,
+      iatMode: p.iatMode,
+      dists: p.dists,
+      initial: buffered.subarray(result.consumed),
+    });
+    publish('client', true, started);
+    return stream;
+  } catch (e) {
+    socket.destroy();
+    publish('client', false, started, (e as PtError).code);
+    throw e;
+  }
+}
+
+export interface ServerSessionParams {
+  handshake: ServerHandshake;
+  drbgSeed: Uint8Array;
+  iatMode: IatMode;
+  dists: Distributions;
+  timeoutMs: number;
+  /** Absolute time (Date.now clock) after which a failed handshake's socket is closed. */
+  closeDeadline: number;
+  signal?: AbortSignal | undefined;
+}
+
+/**
+ * What obfs4proxy does with a connection whose handshake failed, for whatever reason: never send
+ * a byte, read and discard everything until the deadline, then close. Draining keeps the close a
+ * FIN rather than an RST, and one deadline for every failure leaves a prober nothing to compare.
+ */
+export function closeAfterDelay(socket: Duplex, deadline: number): void {
+  const close = (): void => {
+    clearTimeout(timer);
+    socket.destroy();
+  };
+  socket.on('error', () => {
+    /* the peer vanished: nothing to say and nobody to say it to */
+  });
+  const remaining = deadline - Date.now();
+  if (remaining <= 0 || socket.destroyed) {
+    socket.destroy();
+    return;
+  }
+  const timer = setTimeout(close, remaining);
+  // Pending probe closes must not keep a shutting-down process alive.
+  timer.unref();
+  socket.on('data', () => {});
+  socket.once('end', close);
+  socket.once('close', () => clearTimeout(timer));
+  socket.resume();
+}
+
+export async function runServer(socket: Duplex, p: ServerSessionParams): Promise<Obfs4Stream> {
+  const started = performance.now();
+  (socket as Partial<Socket>).setNoDelay?.(true);
+  let received: Uint8Array = new Uint8Array(0);
+  let result: HandshakeResult & { leftover: Uint8Array };
+  try {
+    result = await readUntil(
+      socket,
+      (chunk) => {
+        // The reference reads at most 8192 bytes at a time and parses after each read; slicing
+        // big chunks the same way keeps which inputs are accepted identical to it.
+        for (let off = 0; off < chunk.length; off += MAX_HANDSHAKE_LENGTH) {
+          const slice = chunk.subarray(off, Math.min(off + MAX_HANDSHAKE_LENGTH, chunk.length));
+          received = concat(received, slice);
+          const r = p.handshake.parseClient(received);
+          if (r !== null) return { ...r, leftover: chunk.subarray(off + slice.length) };
+        }
+        return null;
+      },
+      p.timeoutMs,
+      p.signal,
+      'server handshake',
+    );
+  } catch (e) {
+    publish('server', false, started, (e as PtError).code);
+    if ((e as PtError).code === 'ERR_ABORTED') socket.destroy();
+    else closeAfterDelay(socket, p.closeDeadline);
+    throw e;
+  }
+  const okm = ntorKdf(result.keySeed);
+  const writer = new PacketWriter(new FrameEncoder(okm.subarray(KDF_HALF)));
+  const decoder = new FrameDecoder(okm.subarray(0, KDF_HALF));
+  // Response and the PRNG-seed frame go out in one write, as the reference sends them.
+  const response = p.handshake.generate();
+  const seedFrame = writer.packet(PACKET_TYPE_PRNG_SEED, p.drbgSeed, 0);
+  socket.write(concat(response, seedFrame));
+  const stream = new Obfs4Stream({
+    socket,
+    writer,
+    decoder,
+    isServer: true,
+    iatMode: p.iatMode,
+    dists: p.dists,
+    initial: result.leftover,
+  });
+  publish('server', true, started);
+  return stream;
+}
