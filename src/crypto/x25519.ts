@@ -1,0 +1,67 @@
+// X25519 over libsodium, plus obfs4's identity-key derivation (protocols.md §2.1).
+import sodium from 'sodium-native';
+import { sha512 } from './hmac.js';
+import { randomBytes, systemRandom, type RandomSource } from './random.js';
+
+/** X25519 scalar, point and shared-secret length. */
+export const X25519_KEY_LENGTH = 32;
+
+/** A Curve25519 private scalar and its public Montgomery u-coordinate (both 32 bytes). */
+export interface X25519Keypair {
+  privateKey: Uint8Array;
+  publicKey: Uint8Array;
+}
+
+function check32(name: string, b: Uint8Array): void {
+  if (!(b instanceof Uint8Array)) throw new TypeError(`${name} must be a Uint8Array`);
+  if (b.length !== X25519_KEY_LENGTH) {
+    throw new RangeError(`${name} must be ${X25519_KEY_LENGTH} bytes, got ${b.length}`);
+  }
+}
+
+/**
+ * X25519(scalar, point) per RFC 7748: the scalar is clamped internally and bit 255 of the point
+ * is ignored. Returns null when the result would be all zero (a low-order peer point), which
+ * obfs4 treats as a failed handshake; libsodium refuses to produce that output.
+ */
+export function x25519(scalar: Uint8Array, point: Uint8Array): Uint8Array | null {
+  check32('scalar', scalar);
+  check32('point', point);
+  const out = new Uint8Array(X25519_KEY_LENGTH);
+  try {
+    sodium.crypto_scalarmult(out, scalar, point);
+  } catch {
+    return null;
+  }
+  // libsodium already rejects an all-zero result; keep the check so the contract does not
+  // depend on the library version.
+  let acc = 0;
+  for (const v of out) acc |= v;
+  return acc === 0 ? null : out;
+}
+
+/** X25519(scalar, 9): the standard public key of `scalar` (clamped internally). */
+export function x25519Base(scalar: Uint8Array): Uint8Array {
+  check32('scalar', scalar);
+  const out = new Uint8Array(X25519_KEY_LENGTH);
+  sodium.crypto_scalarmult_base(out, scalar);
+  return out;
+}
+
+/**
+ * The identity keypair for `private` bytes loaded from a state file: the public key is always
+ * recomputed (obfs4 `KeypairFromHex` ignores the stored public key).
+ */
+export function identityFromPrivate(privateKey: Uint8Array): X25519Keypair {
+  check32('privateKey', privateKey);
+  return { privateKey: Uint8Array.from(privateKey), publicKey: x25519Base(privateKey) };
+}
+
+/**
+ * A fresh bridge identity keypair as obfs4 `NewKeypair(false)` makes it:
+ * b = SHA-512(32 random bytes)[0:32] (stored unclamped), B = X25519(b, 9).
+ */
+export function newIdentityKeypair(rng: RandomSource = systemRandom): X25519Keypair {
+  const b = sha512(randomBytes(32, rng)).slice(0, 32);
+  return { privateKey: b, publicKey: x25519Base(b) };
+}
