@@ -1,6 +1,9 @@
 /**
  * steppe's public library entry. Importing it has no side effects: nothing listens, nothing is
  * registered globally.
+ *
+ *   import { obfs4 } from 'steppe';
+ *   const stream = await obfs4.dial({ host, port, cert, iatMode: 0 });
  */
 export * from './errors.js';
 export type {
@@ -14,4 +17,20 @@ export type {
 } from './transports/types.js';
 export { ptArgs, argValue } from './transports/types.js';
 export { TransportRegistry } from './transports/registry.js';
+export { builtinRegistry } from './transports/builtins.js';
+export {
+  obfs4,
+  obfs4Transport,
+  Obfs4ServerFactory,
+  encodeCert,
+  decodeCert,
+  type Obfs4DialOptions,
+  type Obfs4ServerOptions,
+  type Obfs4ClientArgs,
+  type Obfs4Stream,
+  type IatMode,
+  type ServerState,
+} from './transports/obfs4/index.js';
 export { channels } from './diagnostics.js';
+export type { HandshakeEvent, ConnectionOpenedEvent, ConnectionClosedEvent } from './diagnostics.js';
+export { VERSION } from './version.js';

@@ -1,0 +1,39 @@
+import { createServer, type AddressInfo, type Server, type Socket } from 'node:net';
+import { createHash } from 'node:crypto';
+
+/** An echo server that also hashes everything each connection sent it, for end-to-end checks. */
+export interface HashEcho {
+  server: Server;
+  port: number;
+  /** SHA-256 (hex) of the bytes each finished connection received, in completion order. */
+  received: string[];
+  close(): Promise<void>;
+}
+
+export async function startHashEcho(): Promise<HashEcho> {
+  const received: string[] = [];
+  const sockets = new Set<Socket>();
+  const server = createServer({ allowHalfOpen: true }, (s) => {
+    sockets.add(s);
+    const h = createHash('sha256');
+    s.on('data', (d) => h.update(d));
+    s.on('end', () => {
+      received.push(h.digest('hex'));
+      s.end();
+    });
+    s.on('error', () => s.destroy());
+    s.on('close', () => sockets.delete(s));
+    s.pipe(s, { end: false });
+  });
+  await new Promise<void>((r) => server.listen(0, '127.0.0.1', r));
+  return {
+    server,
+    port: (server.address() as AddressInfo).port,
+    received,
+    close: () =>
+      new Promise<void>((r) => {
+        for (const s of sockets) s.destroy();
+        server.close(() => r());
+      }),
+  };
+}
