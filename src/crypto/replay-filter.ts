@@ -1,0 +1,114 @@
+// Replay detection for obfs4 client handshakes (common/replayfilter; protocols.md §2.12). The
+// server remembers the SipHash-2-4 digest of every accepted MAC_C for a TTL (3 h), so a censor
+// that records a genuine handshake and replays it (an active probe) gets no answer.
+//
+// Digests live in a Map plus an insertion-order FIFO. Compaction runs on every testAndSet,
+// exactly as in Go: when the filter is full the oldest entry is dropped regardless of age; then
+// entries older than the TTL are dropped from the front; and if the clock reads earlier than the
+// oldest entry (the clock jumped backwards) the whole filter is flushed, because otherwise
+// nothing would expire until the clock caught up again.
+import { randomBytes } from './random.js';
+import { SipHash24 } from './siphash.js';
+
+/** obfs4's replay TTL: 3 hours. */
+export const REPLAY_TTL_MS = 3 * 60 * 60 * 1000;
+/** obfs4's maxFilterSize: a safeguard far above a busy bridge's daily connection count. */
+export const REPLAY_CAPACITY = 100 * 1024;
+
+/** Options for a ReplayFilter. */
+export interface ReplayFilterOptions {
+  /** How long an entry is remembered, in ms (default 3 h). Must be > 0. */
+  ttlMs?: number;
+  /** Maximum number of entries (default 100·1024). */
+  capacity?: number;
+  /** 16-byte SipHash key (default: random). Read as two big-endian words, as obfs4 does. */
+  key?: Uint8Array;
+}
+
+interface Entry {
+  digest: bigint;
+  firstSeen: number;
+}
+
+/** Remembers which byte strings were seen recently. Several may coexist (no global state). */
+export class ReplayFilter {
+  readonly ttlMs: number;
+  readonly capacity: number;
+  private readonly key: Uint8Array;
+  private readonly seen = new Map<bigint, Entry>();
+  /** Entries in insertion order; `head` is the index of the oldest live one. */
+  private fifo: Entry[] = [];
+  private head = 0;
+
+  constructor(opts: ReplayFilterOptions = {}) {
+    const ttlMs = opts.ttlMs ?? REPLAY_TTL_MS;
+    const capacity = opts.capacity ?? REPLAY_CAPACITY;
+    if (!(ttlMs > 0) || !Number.isFinite(ttlMs)) throw new RangeError(`invalid ttlMs ${ttlMs}`);
+    if (!Number.isInteger(capacity) || capacity < 1) {
+      throw new RangeError(`invalid capacity ${capacity}`);
+    }
+    const raw = opts.key ?? randomBytes(16);
+    if (!(raw instanceof Uint8Array) || raw.length !== 16) {
+      throw new RangeError('replay filter key must be 16 bytes');
+    }
+    // Go does k0 = BE64(key[0:8]), k1 = BE64(key[8:16]) and SipHash takes k0/k1 as integers; the
+    // equivalent SipHash key bytes are each half reversed. (Only matters for reproducibility.)
+    this.key = Uint8Array.from(
+      [...raw.subarray(0, 8)].reverse().concat([...raw.subarray(8)].reverse()),
+    );
+    this.ttlMs = ttlMs;
+    this.capacity = capacity;
+  }
+
+  /** Number of remembered entries. */
+  get size(): number {
+    return this.seen.size;
+  }
+
+  /**
+   * Looks `buf` up and records it.
+   * @param nowMs the current time in ms (e.g. Date.now()), injected for tests
+   * @returns true if `buf` was seen within the TTL (a replay), false if it is new
+   */
+  testAndSet(nowMs: number, buf: Uint8Array): boolean {
+    const h = new SipHash24(this.key);
+    h.write(buf);
+    const d = h.sum();
+    let digest = 0n;
+    for (let i = 7; i >= 0; i--) digest = (digest << 8n) | BigInt(d[i]!);
+
+    this.compact(nowMs);
+    if (this.seen.has(digest)) return true;
+    const e: Entry = { digest, firstSeen: nowMs };
+    this.seen.set(digest, e);
+    this.fifo.push(e);
+    return false;
+  }
+
+  private compact(nowMs: number): void {
+    while (this.head < this.fifo.length) {
+      const oldest = this.fifo[this.head]!;
+      if (this.seen.size < this.capacity) {
+        const age = nowMs - oldest.firstSeen;
+        if (age < 0) {
+          this.reset();
+          return;
+        }
+        if (age < this.ttlMs) break;
+      }
+      this.seen.delete(oldest.digest);
+      this.head++;
+    }
+    // Reclaim the dequeued prefix once it dominates the array.
+    if (this.head > 1024 && this.head * 2 > this.fifo.length) {
+      this.fifo = this.fifo.slice(this.head);
+      this.head = 0;
+    }
+  }
+
+  private reset(): void {
+    this.seen.clear();
+    this.fifo = [];
+    this.head = 0;
+  }
+}
