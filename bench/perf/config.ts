@@ -1,0 +1,140 @@
+/**
+ * Command-line options and the time budget of each phase. The full run fits in 10 minutes on
+ * 2 cores; --quick fits in 60 s (CI runs it so that the bench never rots; it reports, it does not
+ * assert times).
+ */
+import { parseArgs } from 'node:util';
+import { fileURLToPath } from 'node:url';
+import { resolve } from 'node:path';
+import { obfs4proxyImpl, steppeImpl, type Impl } from './pt-pair.js';
+
+export type Phase = 'ceiling' | 'handshake' | 'bulk' | 'timing' | 'memory' | 'mixed';
+export const ALL_PHASES: readonly Phase[] = [
+  'ceiling',
+  'handshake',
+  'bulk',
+  'timing',
+  'memory',
+  'mixed',
+];
+
+export interface Config {
+  readonly quick: boolean;
+  readonly reps: number;
+  readonly outDir: string;
+  readonly a: Impl;
+  readonly b: Impl;
+  readonly phases: ReadonlySet<Phase>;
+  readonly modes: readonly (0 | 1 | 2)[];
+  /** Bulk at iat-mode 0: connection counts and window. */
+  readonly bulk0: { conns: readonly number[]; warmupMs: number; measureMs: number };
+  /** Bulk at iat-mode 1/2 (slow by design: short, time-boxed). */
+  readonly bulkIat: { conns: readonly number[]; warmupMs: number; measureMs: number };
+  readonly handshake: { concurrency: number; durationMs: number; timeoutMs: number };
+  readonly memory: {
+    levels: readonly number[];
+    concurrency: number;
+    settleMs: number;
+    stepDeadlineMs: number;
+  };
+  readonly timing: {
+    warmupMs: number;
+    measureMs: number;
+    legs: readonly ('up' | 'down')[];
+    modes: readonly number[];
+  };
+  readonly ceiling: { conns: readonly number[]; warmupMs: number; measureMs: number };
+  readonly chunkBytes: number;
+  /** Whole-run watchdog: the harness stops the PTs and exits past this. */
+  readonly budgetMs: number;
+  readonly profileDir?: string;
+  readonly command: string;
+}
+
+const USAGE = `usage: npm run bench:perf -- [options]
+  --quick              one repetition, short windows (< 60 s); what CI runs
+  --reps N             repetitions per metric, A/B alternating (default 3; 1 with --quick)
+  --a IMPL, --b IMPL   sides to compare: steppe | obfs4proxy | a path to an obfs4proxy-like binary
+                       (default: --a steppe --b obfs4proxy)
+  --phases LIST        comma list of ${ALL_PHASES.join(',')} (default: all; mixed only in full runs)
+  --out DIR            where to write perf-*.json/.md/.svg (default: <repo>/bench-results)
+  --profile DIR        run steppe under node --cpu-prof, write profiles to DIR and summarise them
+  -h, --help`;
+
+function impl(name: string, profileDir: string | undefined): Impl {
+  if (name === 'steppe') {
+    return steppeImpl(profileDir ? ['--cpu-prof', `--cpu-prof-dir=${profileDir}`] : []);
+  }
+  if (name === 'obfs4proxy') return obfs4proxyImpl();
+  return { ...obfs4proxyImpl(name), name: name.split('/').pop() ?? name };
+}
+
+export function parseConfig(argv: readonly string[]): Config {
+  const { values } = parseArgs({
+    args: [...argv],
+    options: {
+      quick: { type: 'boolean', default: false },
+      reps: { type: 'string' },
+      a: { type: 'string', default: 'steppe' },
+      b: { type: 'string', default: 'obfs4proxy' },
+      phases: { type: 'string' },
+      out: { type: 'string' },
+      profile: { type: 'string' },
+      help: { type: 'boolean', short: 'h', default: false },
+    },
+    strict: true,
+  });
+  if (values.help) {
+    console.log(USAGE);
+    process.exit(0);
+  }
+  const quick = values.quick ?? false;
+  const reps = values.reps !== undefined ? Number(values.reps) : quick ? 1 : 3;
+  if (!Number.isInteger(reps) || reps < 1 || reps > 20)
+    throw new RangeError('--reps must be 1..20');
+  const phases = new Set<Phase>(
+    values.phases !== undefined
+      ? values.phases.split(',').map((p) => {
+          if (!(ALL_PHASES as readonly string[]).includes(p))
+            throw new RangeError(`unknown phase ${p}`);
+          return p as Phase;
+        })
+      : ALL_PHASES.filter((p) => !(quick && p === 'mixed')),
+  );
+  const profileDir = values.profile !== undefined ? resolve(values.profile) : undefined;
+  const root = fileURLToPath(new URL('../../../', import.meta.url));
+  const base = {
+    quick,
+    reps,
+    outDir: resolve(values.out ?? resolve(root, 'bench-results')),
+    a: impl(values.a ?? 'steppe', profileDir),
+    b: impl(values.b ?? 'obfs4proxy', profileDir),
+    phases,
+    modes: [0, 1, 2] as const,
+    chunkBytes: 256 * 1024,
+    command: `npm run bench:perf${argv.length > 0 ? ' -- ' + argv.join(' ') : ''}`,
+    ...(profileDir ? { profileDir } : {}),
+  };
+  if (quick) {
+    return {
+      ...base,
+      bulk0: { conns: [1, 8], warmupMs: 200, measureMs: 800 },
+      bulkIat: { conns: [1], warmupMs: 200, measureMs: 800 },
+      handshake: { concurrency: 16, durationMs: 1200, timeoutMs: 10_000 },
+      memory: { levels: [1, 100, 1000], concurrency: 32, settleMs: 200, stepDeadlineMs: 20_000 },
+      timing: { warmupMs: 200, measureMs: 800, legs: ['up'], modes: [1, 2] },
+      ceiling: { conns: [1], warmupMs: 150, measureMs: 500 },
+      budgetMs: 150_000,
+    };
+  }
+  return {
+    ...base,
+    bulk0: { conns: [1, 8], warmupMs: 1000, measureMs: 4000 },
+    bulkIat: { conns: [1, 8], warmupMs: 500, measureMs: 2000 },
+    handshake: { concurrency: 16, durationMs: 5000, timeoutMs: 15_000 },
+    memory: { levels: [1, 100, 1000], concurrency: 32, settleMs: 1000, stepDeadlineMs: 60_000 },
+    timing: { warmupMs: 500, measureMs: 2500, legs: ['up', 'down'], modes: [0, 1, 2] },
+    ceiling: { conns: [1, 8], warmupMs: 500, measureMs: 2000 },
+    budgetMs: 15 * 60_000,
+  };
+}

@@ -1,0 +1,495 @@
+/**
+ * `npm run bench:perf`: steppe's obfs4 pair against obfs4proxy's, both as managed-mode PTs on
+ * loopback, measured in the same run, A/B alternating, reported as medians and A/B ratios
+ * (markdown on stdout; JSON, markdown and SVG in bench-results/). See bench/perf/README.md.
+ */
+import { mkdirSync, writeFileSync, copyFileSync } from 'node:fs';
+import { cpus, release } from 'node:os';
+import { join } from 'node:path';
+import { performance } from 'node:perf_hooks';
+import { randomFillSync } from 'node:crypto';
+import { setTimeout as sleep } from 'node:timers/promises';
+import { parseConfig, type Config } from './config.js';
+import {
+  bulk,
+  directTarget,
+  handshakes,
+  openIdle,
+  otherLoad,
+  type Direction,
+  type IdleSet,
+  type Target,
+} from './load.js';
+import { killAllPts, PtPair, type Impl } from './pt-pair.js';
+import { summarizeProfiles } from './profile.js';
+import { RelayTimer } from './timing.js';
+import {
+  MetricSet,
+  type CeilingRow,
+  type MixedRow,
+  type Report,
+  type Side,
+  type TimingCell,
+} from './results.js';
+import { renderMarkdown } from './report.js';
+import { median, percentile } from './stats.js';
+import { Sink } from './sink.js';
+import type { Endpoint } from './socks.js';
+import { metricsSvg, timingSvg } from './svg.js';
+
+const started = performance.now();
+const notes: string[] = [];
+/** Cores used by other processes during each measurement window (noise indicator). */
+const otherLoads: number[] = [];
+
+function progress(msg: string): void {
+  const t = ((performance.now() - started) / 1000).toFixed(1).padStart(6);
+  process.stderr.write(`[${t}s] ${msg}\n`);
+}
+
+function errText(err: unknown): string {
+  return err instanceof Error ? err.message : String(err);
+}
+
+const ARROW: Record<Direction, string> = { up: 'client→server', down: 'server→client' };
+
+/**
+ * One side's PT pair for one iat-mode, restarted if it died (a crash is noted in the report, and
+ * the next measurement runs on a fresh pair rather than failing every remaining cell).
+ */
+class Slot {
+  pair: PtPair | undefined;
+  startError: string | undefined;
+
+  constructor(
+    readonly client: Impl,
+    readonly server: Impl,
+    readonly mode: 0 | 1 | 2,
+    readonly orPort: Endpoint,
+    readonly stopGraceMs: number,
+  ) {}
+
+  get name(): string {
+    return this.client.name === this.server.name
+      ? this.client.name
+      : `${this.client.name}→${this.server.name}`;
+  }
+
+  async get(): Promise<PtPair> {
+    if (this.pair?.alive) return this.pair;
+    if (this.pair) {
+      const why = `${this.name} (iat-mode ${this.mode}) died and was restarted; stderr: ${this.pair.client.stderr.slice(-300)} ${this.pair.server.stderr.slice(-300)}`;
+      notes.push(why.replace(/\s+/g, ' '));
+      progress(why);
+      await this.pair.stop();
+      this.pair = undefined;
+    }
+    try {
+      this.pair = await PtPair.start({
+        client: this.client,
+        server: this.server,
+        iatMode: this.mode,
+        orPort: this.orPort,
+        stopGraceMs: this.stopGraceMs,
+      });
+      pidRoles.set(this.pair.client.pid, `${this.client.name}-client-iat${this.mode}`);
+      pidRoles.set(this.pair.server.pid, `${this.server.name}-server-iat${this.mode}`);
+      return this.pair;
+    } catch (err) {
+      this.startError = errText(err);
+      throw err;
+    }
+  }
+
+  target(pair: PtPair, via?: Endpoint): Target {
+    return { label: this.name, dial: () => pair.dial(via), pids: () => pair.pids() };
+  }
+
+  async stop(): Promise<void> {
+    await this.pair?.stop();
+    this.pair = undefined;
+  }
+}
+
+/** PID → role, for naming CPU profiles. */
+const pidRoles = new Map<number, string>();
+
+async function main(): Promise<number> {
+  const cfg: Config = parseConfig(process.argv.slice(2));
+  const watchdog = setTimeout(() => {
+    progress(`watchdog: the run exceeded ${cfg.budgetMs / 1000} s; stopping the PTs`);
+    killAllPts();
+    process.exit(2);
+  }, cfg.budgetMs);
+  watchdog.unref();
+  if (cfg.profileDir) mkdirSync(cfg.profileDir, { recursive: true });
+  const sameName = cfg.a.name === cfg.b.name;
+  const nameA = sameName ? `${cfg.a.name} (A)` : cfg.a.name;
+  const nameB = sameName ? `${cfg.b.name} (B)` : cfg.b.name;
+  const impls: Record<Side, Impl> = { A: cfg.a, B: cfg.b };
+  const stopGraceMs = cfg.profileDir ? 15_000 : 2000;
+
+  const chunk = Buffer.alloc(cfg.chunkBytes);
+  randomFillSync(chunk);
+  const sink = new Sink(chunk);
+  const orPort = await sink.listen();
+  const metrics = new MetricSet();
+  const ceiling: CeilingRow[] = [];
+  const timing: TimingCell[] = [];
+  const mixed: MixedRow[] = [];
+  const sides: Side[] = ['A', 'B'];
+
+  if (cfg.phases.has('ceiling')) {
+    for (const dir of ['up', 'down'] as const) {
+      for (const conns of cfg.ceiling.conns) {
+        const r = await bulk(directTarget(orPort), sink, { ...cfg.ceiling, dir, conns, chunk });
+        const label = `${ARROW[dir]} ×${conns}`;
+        ceiling.push({
+          label,
+          mbps: r.mbps,
+          harnessCpuPerGiB: r.cpu.harness / (r.bytes / 2 ** 30),
+        });
+        progress(`ceiling ${label}: ${r.mbps.toFixed(0)} MB/s${r.error ? ` (${r.error})` : ''}`);
+      }
+    }
+  }
+
+  for (const mode of cfg.modes) {
+    const wantHs = mode === 0 && cfg.phases.has('handshake');
+    const wantBulk = cfg.phases.has('bulk');
+    const wantTiming = cfg.phases.has('timing') && cfg.timing.modes.includes(mode);
+    if (!wantHs && !wantBulk && !wantTiming) continue;
+    const slots: Record<Side, Slot> = {
+      A: new Slot(cfg.a, cfg.a, mode, orPort, stopGraceMs),
+      B: new Slot(cfg.b, cfg.b, mode, orPort, stopGraceMs),
+    };
+    /** Runs fn for rep 1..reps, A then B each time; a failure is recorded, not fatal. */
+    const alternate = async (
+      what: string,
+      ids: string[],
+      reps: number,
+      fn: (side: Side, pair: PtPair) => Promise<void>,
+    ): Promise<void> => {
+      for (let rep = 0; rep < reps; rep++) {
+        for (const side of sides) {
+          try {
+            const pair = await slots[side].get();
+            await fn(side, pair);
+          } catch (err) {
+            for (const id of ids) metrics.error(id, side, errText(err));
+            progress(`${what} ${side}: ${errText(err).split('\n')[0]}`);
+          }
+        }
+      }
+    };
+
+    if (wantHs) {
+      const ids = ['hs.rate', 'hs.p50', 'hs.p99', 'hs.cpu.client', 'hs.cpu.server'];
+      const g = 'Handshakes (iat-mode 0, short connections, 16 in flight)';
+      metrics.define('hs.rate', g, 'connections per second', 'conn/s', 'higher', {
+        target: { op: '>=', ratio: 1 },
+      });
+      metrics.define('hs.p50', g, 'setup latency, median', 'ms', 'lower');
+      metrics.define('hs.p99', g, 'setup latency, p99', 'ms', 'lower');
+      metrics.define('hs.cpu.client', g, 'client CPU per connection', 'ms', 'lower');
+      metrics.define('hs.cpu.server', g, 'server CPU per connection', 'ms', 'lower');
+      await alternate('handshakes', ids, cfg.reps, async (side, pair) => {
+        const r = await handshakes(slots[side].target(pair), cfg.handshake);
+        const other = otherLoad(r.cpu, r.seconds);
+        otherLoads.push(other);
+        metrics.add('hs.rate', side, r.perSecond);
+        metrics.add('hs.p50', side, median(r.latenciesMs));
+        metrics.add('hs.p99', side, percentile(r.latenciesMs, 99));
+        metrics.add('hs.cpu.client', side, r.cpuMsPerConn.client);
+        metrics.add('hs.cpu.server', side, r.cpuMsPerConn.server);
+        if (r.error) metrics.error('hs.rate', side, r.error);
+        progress(
+          `handshakes ${slots[side].name}: ${r.perSecond.toFixed(0)}/s, median ${median(r.latenciesMs).toFixed(1)} ms, p99 ${percentile(r.latenciesMs, 99).toFixed(1)} ms, other load ${other.toFixed(2)} cores${r.error ? ` (${r.error})` : ''}`,
+        );
+      });
+    }
+
+    if (wantBulk) {
+      const w = mode === 0 ? cfg.bulk0 : cfg.bulkIat;
+      for (const dir of ['up', 'down'] as const) {
+        for (const conns of w.conns) {
+          const id = `bulk.iat${mode}.${dir}.${conns}`;
+          const cpuG = 'CPU seconds per GiB moved (iat-mode 0)';
+          const cpuIds = [
+            `cpu.iat${mode}.${dir}.${conns}.client`,
+            `cpu.iat${mode}.${dir}.${conns}.server`,
+          ];
+          metrics.define(
+            id,
+            `Throughput, iat-mode ${mode}`,
+            `${ARROW[dir]}, ${conns} conn`,
+            'MB/s',
+            'higher',
+            mode === 0 ? { target: { op: '>=', ratio: 1.5 } } : {},
+          );
+          metrics.define(
+            cpuIds[0] ?? '',
+            cpuG,
+            `client, ${ARROW[dir]}, ${conns} conn`,
+            's/GiB',
+            'lower',
+            { headline: mode === 0 },
+          );
+          metrics.define(
+            cpuIds[1] ?? '',
+            cpuG,
+            `server, ${ARROW[dir]}, ${conns} conn`,
+            's/GiB',
+            'lower',
+            { headline: mode === 0 },
+          );
+          await alternate(id, [id, ...cpuIds], cfg.reps, async (side, pair) => {
+            const r = await bulk(slots[side].target(pair), sink, { ...w, dir, conns, chunk });
+            if (r.error) throw new Error(r.error);
+            const other = otherLoad(r.cpu, r.seconds);
+            otherLoads.push(other);
+            metrics.add(id, side, r.mbps);
+            metrics.add(cpuIds[0] ?? '', side, r.cpuPerGiB.client);
+            metrics.add(cpuIds[1] ?? '', side, r.cpuPerGiB.server);
+            progress(
+              `iat${mode} ${ARROW[dir]} ×${conns} ${slots[side].name}: ${r.mbps.toFixed(r.mbps < 10 ? 2 : 0)} MB/s, CPU client ${r.cpu.client.toFixed(2)} s server ${r.cpu.server.toFixed(2)} s harness ${r.cpu.harness.toFixed(2)} s, other load ${other.toFixed(2)} cores`,
+            );
+          });
+        }
+      }
+    }
+
+    if (wantTiming) {
+      for (const leg of cfg.timing.legs) {
+        const cell: TimingCell = { mode, leg };
+        for (const side of sides) {
+          try {
+            const pair = await slots[side].get();
+            const timer = new RelayTimer(pair.bridge);
+            await timer.listen();
+            try {
+              cell[side] = await timer.measure(
+                slots[side].target(pair, timer.address),
+                sink,
+                leg,
+                chunk,
+                cfg.timing,
+              );
+            } finally {
+              await timer.close();
+            }
+            const t = cell[side];
+            progress(
+              `timing iat${mode} ${ARROW[leg]} ${slots[side].name}: ${t?.gaps ?? 0} gaps, median ${t?.medianGapMs.toFixed(3)} ms, p90 ${t?.p90GapMs.toFixed(3)} ms, ${t?.mbps.toFixed(2)} MB/s`,
+            );
+          } catch (err) {
+            notes.push(`timing iat-mode ${mode} ${leg} ${side}: ${errText(err).split('\n')[0]}`);
+          }
+        }
+        RelayTimer.compare(cell);
+        timing.push(cell);
+      }
+    }
+    await Promise.all([slots.A.stop(), slots.B.stop()]);
+  }
+
+  if (cfg.phases.has('memory')) {
+    const g = 'Resident memory (iat-mode 0, idle established connections)';
+    const levels = cfg.memory.levels;
+    const top = levels[levels.length - 1] ?? 1;
+    const low = levels[0] ?? 1;
+    for (const role of ['client', 'server'] as const) {
+      metrics.define(`mem.${role}.0`, g, `${role} RSS, started, no connection`, 'MiB', 'lower');
+      for (const n of levels)
+        metrics.define(`mem.${role}.${n}`, g, `${role} RSS, ${n} idle conn`, 'MiB', 'lower');
+      metrics.define(
+        `mem.${role}.per`,
+        g,
+        `${role} per idle connection (${low}→${top})`,
+        'KiB',
+        'lower',
+        { target: { op: '<=', ratio: 1 } },
+      );
+    }
+    for (let rep = 0; rep < cfg.reps; rep++) {
+      for (const side of sides) {
+        // A fresh pair each time: RSS must not carry a heap grown by earlier phases.
+        const slot = new Slot(impls[side], impls[side], 0, orPort, stopGraceMs);
+        const idle: IdleSet = { sockets: [], failed: 0 };
+        try {
+          const pair = await slot.get();
+          const t = slot.target(pair);
+          await sleep(cfg.memory.settleMs);
+          metrics.add('mem.client.0', side, pair.client.rss() / 1024);
+          metrics.add('mem.server.0', side, pair.server.rss() / 1024);
+          const at = new Map<number, { client: number; server: number; n: number }>();
+          for (const n of levels) {
+            await openIdle(t, idle, n, cfg.memory.concurrency, cfg.memory.stepDeadlineMs);
+            await sleep(cfg.memory.settleMs);
+            const c = pair.client.rss();
+            const s = pair.server.rss();
+            at.set(n, { client: c, server: s, n: idle.sockets.length });
+            metrics.add(`mem.client.${n}`, side, c / 1024);
+            metrics.add(`mem.server.${n}`, side, s / 1024);
+            if (idle.sockets.length < n) {
+              metrics.error(
+                `mem.client.${n}`,
+                side,
+                `only ${idle.sockets.length} of ${n} connections opened: ${idle.error ?? ''}`,
+              );
+            }
+          }
+          const a = at.get(low);
+          const b = at.get(top);
+          if (a && b && b.n > a.n) {
+            metrics.add('mem.client.per', side, (b.client - a.client) / (b.n - a.n));
+            metrics.add('mem.server.per', side, (b.server - a.server) / (b.n - a.n));
+          }
+          progress(
+            `memory ${slot.name}: ` +
+              [...at.entries()]
+                .map(
+                  ([n, v]) =>
+                    `${n}: client ${(v.client / 1024).toFixed(1)} MiB server ${(v.server / 1024).toFixed(1)} MiB`,
+                )
+                .join('; '),
+          );
+        } catch (err) {
+          metrics.error('mem.client.per', side, errText(err));
+          progress(`memory ${side}: ${errText(err).split('\n')[0]}`);
+        } finally {
+          for (const s of idle.sockets) s.destroy();
+          sink.destroyAll();
+          await slot.stop();
+        }
+      }
+    }
+  }
+
+  if (cfg.phases.has('mixed') && cfg.a.name !== cfg.b.name) {
+    for (const [c, s] of [
+      [cfg.a, cfg.b],
+      [cfg.b, cfg.a],
+    ] as const) {
+      const slot = new Slot(c, s, 0, orPort, stopGraceMs);
+      const row: MixedRow = {
+        pair: slot.name,
+        upMBps: Number.NaN,
+        downMBps: Number.NaN,
+        handshakesPerSec: Number.NaN,
+        errors: [],
+      };
+      try {
+        const pair = await slot.get();
+        const t = slot.target(pair);
+        const up = await bulk(t, sink, { ...cfg.bulk0, dir: 'up', conns: 1, chunk });
+        const down = await bulk(t, sink, { ...cfg.bulk0, dir: 'down', conns: 1, chunk });
+        const hs = await handshakes(t, {
+          ...cfg.handshake,
+          durationMs: Math.min(cfg.handshake.durationMs, 2000),
+        });
+        row.upMBps = up.mbps;
+        row.downMBps = down.mbps;
+        row.handshakesPerSec = hs.perSecond;
+        for (const e of [up.error, down.error, hs.error]) if (e) row.errors.push(e);
+      } catch (err) {
+        row.errors.push(errText(err).split('\n')[0] ?? '');
+      } finally {
+        await slot.stop();
+      }
+      progress(
+        `mixed ${row.pair}: up ${row.upMBps.toFixed(0)} MB/s, down ${row.downMBps.toFixed(0)} MB/s, ${row.handshakesPerSec.toFixed(0)} handshakes/s ${row.errors.join('; ')}`,
+      );
+      mixed.push(row);
+    }
+  }
+
+  await sink.close();
+  const durationSec = (performance.now() - started) / 1000;
+  const otherMedian = median(otherLoads);
+  const otherMax = Math.max(0, ...otherLoads);
+  if (otherMedian > 0.25) {
+    notes.push(
+      `Other processes used a median of ${otherMedian.toFixed(2)} cores (max ${otherMax.toFixed(2)}) during the measurement windows of a ${cpus().length}-core machine: absolute numbers are depressed and noisy; the A/B ratios (alternating runs) are the robust part.`,
+    );
+  }
+  if (cfg.profileDir)
+    notes.push(
+      `steppe ran under node --cpu-prof (profiles in ${cfg.profileDir}); its numbers carry the profiler's overhead.`,
+    );
+  const report: Report = {
+    meta: {
+      date: new Date().toISOString(),
+      command: cfg.command,
+      quick: cfg.quick,
+      reps: cfg.reps,
+      durationSec,
+      host: {
+        cpus: cpus().length,
+        model: cpus()[0]?.model ?? '?',
+        node: process.version,
+        kernel: release(),
+      },
+      A: nameA,
+      B: nameB,
+      otherLoadCores: { median: otherMedian, max: otherMax },
+      notes,
+    },
+    ceiling,
+    metrics: metrics.summarize(),
+    timing,
+    mixed,
+  };
+  const md = renderMarkdown(report);
+  mkdirSync(cfg.outDir, { recursive: true });
+  const stamp = report.meta.date.replace(/[:.]/g, '-');
+  const kind = cfg.quick ? 'quick' : 'full';
+  const files: Record<string, string> = {
+    json: JSON.stringify(report, null, 2) + '\n',
+    md,
+    svg: metricsSvg(report),
+    'iat.svg': timingSvg(report),
+  };
+  for (const [ext, body] of Object.entries(files)) {
+    const p = join(cfg.outDir, `perf-${kind}-${stamp}.${ext}`);
+    writeFileSync(p, body);
+    copyFileSync(p, join(cfg.outDir, `perf-${kind}-latest.${ext}`));
+  }
+  process.stdout.write(md);
+  progress(
+    `wrote ${join(cfg.outDir, `perf-${kind}-latest.{json,md,svg,iat.svg}`)} in ${durationSec.toFixed(0)} s`,
+  );
+  if (cfg.profileDir) {
+    const summary = summarizeProfiles(cfg.profileDir, pidRoles);
+    writeFileSync(join(cfg.outDir, 'perf-profile-latest.md'), summary);
+    process.stderr.write(summary);
+  }
+  // A side that never produced a single sample means the PT could not run: that is a failure.
+  const dead = sides.filter((s) => report.metrics.every((m) => m[s].samples.length === 0));
+  if (dead.length > 0) {
+    progress(`no measurement succeeded for side(s) ${dead.join(', ')}`);
+    return 1;
+  }
+  return 0;
+}
+
+process.on('exit', killAllPts);
+for (const sig of ['SIGINT', 'SIGTERM'] as const) {
+  process.on(sig, () => {
+    killAllPts();
+    process.exit(130);
+  });
+}
+
+main().then(
+  (code) => {
+    process.exitCode = code;
+  },
+  (err: unknown) => {
+    process.stderr.write(
+      `bench:perf failed: ${err instanceof Error ? (err.stack ?? err.message) : String(err)}\n`,
+    );
+    killAllPts();
+    process.exitCode = 1;
+  },
+);

@@ -1,0 +1,70 @@
+/**
+ * Per-process CPU time and resident memory, read from /proc so that the same numbers come out for
+ * a Go binary (obfs4proxy, many threads) and a Node process (steppe): /proc/<pid>/stat sums every
+ * thread of the process, which is what "CPU seconds spent by the client" means.
+ */
+import { readFileSync } from 'node:fs';
+import { execFileSync } from 'node:child_process';
+
+let clockTicks: number | undefined;
+
+/** Clock ticks per second for utime/stime (`getconf CLK_TCK`; 100 on every Linux we target). */
+export function clkTck(): number {
+  if (clockTicks === undefined) {
+    try {
+      clockTicks = Number(execFileSync('getconf', ['CLK_TCK'], { encoding: 'utf8' }).trim());
+    } catch {
+      clockTicks = 100;
+    }
+    if (!Number.isFinite(clockTicks) || clockTicks <= 0) clockTicks = 100;
+  }
+  return clockTicks;
+}
+
+/** utime + stime of the whole process in seconds, or NaN if it is gone. */
+export function cpuSeconds(pid: number): number {
+  try {
+    const stat = readFileSync(`/proc/${pid}/stat`, 'utf8');
+    // The command name (field 2) is in parentheses and may contain spaces; count from after it.
+    const rest = stat.slice(stat.lastIndexOf(')') + 2).split(' ');
+    const utime = Number(rest[11]);
+    const stime = Number(rest[12]);
+    return (utime + stime) / clkTck();
+  } catch {
+    return Number.NaN;
+  }
+}
+
+/** VmRSS in KiB, or NaN if the process is gone. */
+export function rssKiB(pid: number): number {
+  try {
+    const status = readFileSync(`/proc/${pid}/status`, 'utf8');
+    const m = /^VmRSS:\s+(\d+)\s+kB$/m.exec(status);
+    return m ? Number(m[1]) : Number.NaN;
+  } catch {
+    return Number.NaN;
+  }
+}
+
+/** CPU seconds of this (harness) process: user + system. */
+export function selfCpuSeconds(): number {
+  const u = process.cpuUsage();
+  return (u.user + u.system) / 1e6;
+}
+
+/**
+ * Busy CPU seconds of the whole machine (all cores) from /proc/stat. Subtracting the PTs' and the
+ * harness's own time tells how much other load shared the cores during a measurement: on a busy
+ * 2-core machine that is the main source of noise, so the report shows it.
+ */
+export function systemBusySeconds(): number {
+  try {
+    const line = readFileSync('/proc/stat', 'utf8').split('\n', 1)[0] ?? '';
+    const f = line.trim().split(/\s+/).slice(1).map(Number);
+    // user nice system idle iowait irq softirq steal ...: everything but idle and iowait.
+    const busy = (f[0] ?? 0) + (f[1] ?? 0) + (f[2] ?? 0) + (f[5] ?? 0) + (f[6] ?? 0) + (f[7] ?? 0);
+    return busy / clkTck();
+  } catch {
+    return Number.NaN;
+  }
+}

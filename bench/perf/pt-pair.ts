@@ -1,0 +1,310 @@
+/**
+ * Starts a client PT and a server PT in managed mode, exactly as tor would (environment variables,
+ * stdout lines, stdin kept open with TOR_PT_EXIT_ON_STDIN_CLOSE=1), and connects through them. The
+ * same code drives steppe and obfs4proxy, so any difference in the numbers is the PTs'.
+ */
+import { spawn, type ChildProcess } from 'node:child_process';
+import { mkdtempSync, rmSync } from 'node:fs';
+import { createServer, type Socket } from 'node:net';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { fileURLToPath } from 'node:url';
+import { cpuSeconds, rssKiB } from './proc.js';
+import { encodeClientArgs, socksDial, type Endpoint } from './socks.js';
+
+/** One implementation of the obfs4 PT: how to start it. */
+export interface Impl {
+  readonly name: string;
+  readonly command: string;
+  readonly args: readonly string[];
+}
+
+/** steppe's managed mode, run by this Node binary; nodeArgs e.g. ['--cpu-prof', ...]. */
+export function steppeImpl(nodeArgs: readonly string[] = []): Impl {
+  const bin = fileURLToPath(new URL('../../../bin/steppe', import.meta.url));
+  return { name: 'steppe', command: process.execPath, args: [...nodeArgs, bin] };
+}
+
+export function obfs4proxyImpl(path = '/usr/bin/obfs4proxy'): Impl {
+  return { name: 'obfs4proxy', command: path, args: [] };
+}
+
+/** Every PT child still alive, so that the harness can kill them by PID when it exits. */
+const live = new Set<ChildProcess>();
+
+/** Kills every PT this harness started (SIGKILL by PID). Safe to call from an 'exit' handler. */
+export function killAllPts(): void {
+  for (const c of live) {
+    if (c.pid !== undefined && c.exitCode === null && c.signalCode === null) {
+      try {
+        process.kill(c.pid, 'SIGKILL');
+      } catch {
+        // Already gone.
+      }
+    }
+  }
+  live.clear();
+}
+
+/** Splits goptlib's ARGS:k=v,k=v with backslash escapes into a map. */
+export function parseSmethodArgs(s: string): Map<string, string> {
+  const out = new Map<string, string>();
+  let key = '';
+  let val = '';
+  let inVal = false;
+  for (let i = 0; i < s.length; i++) {
+    let c = s[i] ?? '';
+    if (c === '\\' && i + 1 < s.length) {
+      c = s[++i] ?? '';
+    } else if (c === '=' && !inVal) {
+      inVal = true;
+      continue;
+    } else if (c === ',') {
+      out.set(key, val);
+      key = '';
+      val = '';
+      inVal = false;
+      continue;
+    }
+    if (inVal) val += c;
+    else key += c;
+  }
+  if (key !== '') out.set(key, val);
+  return out;
+}
+
+/** A free loopback port (bind to 0, read, close; a tiny race that loopback benches can afford). */
+export function freePort(): Promise<number> {
+  return new Promise((resolve, reject) => {
+    const srv = createServer();
+    srv.once('error', reject);
+    srv.listen(0, '127.0.0.1', () => {
+      const addr = srv.address();
+      const port = typeof addr === 'object' && addr !== null ? addr.port : 0;
+      srv.close(() => resolve(port));
+    });
+  });
+}
+
+/** A managed PT child: its PID, its stdout lines, the tail of its stderr, and a clean stop. */
+export class PtProcess {
+  readonly child: ChildProcess;
+  readonly stateDir: string;
+  readonly lines: string[] = [];
+  private stderrTail = '';
+  private exited: Promise<void>;
+
+  constructor(
+    readonly impl: Impl,
+    readonly role: 'client' | 'server',
+    env: Record<string, string>,
+  ) {
+    this.stateDir = mkdtempSync(join(tmpdir(), `steppe-perf-${impl.name}-${role}-`));
+    const base: Record<string, string> = {};
+    // Pass the ordinary environment through but never a stray TOR_PT_* from the caller.
+    for (const [k, v] of Object.entries(process.env)) {
+      if (v !== undefined && !k.startsWith('TOR_PT_')) base[k] = v;
+    }
+    this.child = spawn(impl.command, [...impl.args], {
+      env: {
+        ...base,
+        TOR_PT_MANAGED_TRANSPORT_VER: '1',
+        TOR_PT_STATE_LOCATION: this.stateDir,
+        TOR_PT_EXIT_ON_STDIN_CLOSE: '1',
+        ...env,
+      },
+      stdio: ['pipe', 'pipe', 'pipe'],
+    });
+    live.add(this.child);
+    this.exited = new Promise((resolve) => {
+      this.child.once('exit', () => {
+        live.delete(this.child);
+        resolve();
+      });
+    });
+    this.child.stderr?.setEncoding('utf8');
+    this.child.stderr?.on('data', (s: string) => {
+      this.stderrTail = (this.stderrTail + s).slice(-4000);
+    });
+    // Writing to a child that died would otherwise be an unhandled EPIPE.
+    this.child.stdin?.on('error', () => {});
+  }
+
+  get pid(): number {
+    return this.child.pid ?? -1;
+  }
+
+  get alive(): boolean {
+    return this.child.exitCode === null && this.child.signalCode === null;
+  }
+
+  get stderr(): string {
+    return this.stderrTail;
+  }
+
+  /** Resolves with the stdout lines up to `done` (e.g. SMETHODS DONE); rejects on *-ERROR lines. */
+  waitForLines(done: string, timeoutMs: number): Promise<string[]> {
+    return new Promise((resolve, reject) => {
+      let buf = '';
+      const fail = (why: string): void => {
+        clearTimeout(timer);
+        reject(
+          new Error(
+            `${this.impl.name} ${this.role}: ${why}\nstdout: ${this.lines.join(' | ')}\nstderr: ${this.stderrTail}`,
+          ),
+        );
+      };
+      const timer = setTimeout(() => fail(`no "${done}" within ${timeoutMs} ms`), timeoutMs);
+      this.child.stdout?.setEncoding('utf8');
+      this.child.stdout?.on('data', (s: string) => {
+        buf += s;
+        let nl: number;
+        while ((nl = buf.indexOf('\n')) >= 0) {
+          const line = buf.slice(0, nl).trimEnd();
+          buf = buf.slice(nl + 1);
+          this.lines.push(line);
+          if (/^(VERSION-ERROR|ENV-ERROR|PROXY-ERROR|[CS]METHOD-ERROR)\b/.test(line)) {
+            fail(`reported "${line}"`);
+            return;
+          }
+          if (line === done) {
+            clearTimeout(timer);
+            resolve([...this.lines]);
+            return;
+          }
+        }
+      });
+      this.child.once('exit', (code, sig) => fail(`exited (${code ?? sig}) before "${done}"`));
+      this.child.once('error', (err) => fail(`failed to start: ${err.message}`));
+    });
+  }
+
+  cpu(): number {
+    return cpuSeconds(this.pid);
+  }
+
+  rss(): number {
+    return rssKiB(this.pid);
+  }
+
+  /**
+   * Closes stdin (the managed-proxy way to say "exit"), then SIGTERM, then SIGKILL, each after a
+   * grace period. A graceful exit matters when the PT runs under --cpu-prof: Node writes the
+   * profile only on a normal exit.
+   */
+  async stop(graceMs = 2000): Promise<void> {
+    if (this.alive) {
+      this.child.stdin?.end();
+      const timedOut = (ms: number): Promise<boolean> =>
+        Promise.race([
+          this.exited.then(() => false),
+          new Promise<boolean>((r) => setTimeout(() => r(true), ms).unref()),
+        ]);
+      if (await timedOut(graceMs)) {
+        if (this.alive) this.child.kill('SIGTERM');
+        if (await timedOut(1000)) {
+          if (this.alive) this.child.kill('SIGKILL');
+          await this.exited;
+        }
+      }
+    }
+    rmSync(this.stateDir, { recursive: true, force: true });
+  }
+}
+
+export interface PairOptions {
+  readonly client: Impl;
+  readonly server: Impl;
+  readonly iatMode: 0 | 1 | 2;
+  /** Where the server PT forwards each connection (TOR_PT_ORPORT): the bench's sink. */
+  readonly orPort: Endpoint;
+  readonly startTimeoutMs?: number;
+  readonly stopGraceMs?: number;
+}
+
+/** A running client PT + server PT; `dial()` opens one tunnelled connection to the sink. */
+export class PtPair {
+  readonly label: string;
+  client!: PtProcess;
+  server!: PtProcess;
+  bridge!: Endpoint;
+  socks!: Endpoint;
+  cert = '';
+
+  private constructor(readonly opts: PairOptions) {
+    this.label =
+      opts.client.name === opts.server.name
+        ? opts.client.name
+        : `${opts.client.name}→${opts.server.name}`;
+  }
+
+  static async start(opts: PairOptions): Promise<PtPair> {
+    const pair = new PtPair(opts);
+    await pair.launch();
+    return pair;
+  }
+
+  private async launch(): Promise<void> {
+    const timeout = this.opts.startTimeoutMs ?? 20_000;
+    const port = await freePort();
+    this.server = new PtProcess(this.opts.server, 'server', {
+      TOR_PT_SERVER_TRANSPORTS: 'obfs4',
+      TOR_PT_SERVER_BINDADDR: `obfs4-127.0.0.1:${port}`,
+      TOR_PT_ORPORT: `${this.opts.orPort.host}:${this.opts.orPort.port}`,
+      TOR_PT_SERVER_TRANSPORT_OPTIONS: `obfs4:iat-mode=${this.opts.iatMode}`,
+    });
+    this.client = new PtProcess(this.opts.client, 'client', { TOR_PT_CLIENT_TRANSPORTS: 'obfs4' });
+    try {
+      const [sLines, cLines] = await Promise.all([
+        this.server.waitForLines('SMETHODS DONE', timeout),
+        this.client.waitForLines('CMETHODS DONE', timeout),
+      ]);
+      const sm = sLines
+        .map((l) => /^SMETHOD obfs4 (\S+):(\d+)(?: ARGS:(\S*))?/.exec(l))
+        .find(Boolean);
+      const cm = cLines.map((l) => /^CMETHOD obfs4 socks5 (\S+):(\d+)/.exec(l)).find(Boolean);
+      if (!sm) throw new Error(`${this.opts.server.name} server printed no SMETHOD obfs4 line`);
+      if (!cm)
+        throw new Error(`${this.opts.client.name} client printed no CMETHOD obfs4 socks5 line`);
+      this.bridge = { host: sm[1] ?? '', port: Number(sm[2]) };
+      this.socks = { host: cm[1] ?? '', port: Number(cm[2]) };
+      const args = parseSmethodArgs(sm[3] ?? '');
+      this.cert = args.get('cert') ?? '';
+      if (this.cert === '') throw new Error(`${this.opts.server.name} server printed no cert`);
+      const mode = args.get('iat-mode');
+      if (mode !== undefined && mode !== String(this.opts.iatMode)) {
+        throw new Error(`server advertises iat-mode=${mode}, asked for ${this.opts.iatMode}`);
+      }
+    } catch (err) {
+      await this.stop();
+      throw err;
+    }
+  }
+
+  get iatMode(): number {
+    return this.opts.iatMode;
+  }
+
+  get alive(): boolean {
+    return this.client.alive && this.server.alive;
+  }
+
+  /** The SOCKS username the client PT needs for this bridge. */
+  get clientArgs(): string {
+    return encodeClientArgs({ cert: this.cert, 'iat-mode': this.opts.iatMode });
+  }
+
+  /** One tunnelled connection; `via` replaces the bridge address (e.g. a timing relay). */
+  dial(via?: Endpoint, timeoutMs?: number): Promise<Socket> {
+    return socksDial(this.socks, via ?? this.bridge, this.clientArgs, timeoutMs);
+  }
+
+  pids(): { client: number; server: number } {
+    return { client: this.client.pid, server: this.server.pid };
+  }
+
+  async stop(): Promise<void> {
+    const grace = this.opts.stopGraceMs ?? 2000;
+    await Promise.all([this.client?.stop(grace), this.server?.stop(grace)]);
+  }
+}
