@@ -1,4 +1,5 @@
 import { webcrypto, randomBytes } from 'node:crypto';
+import './reflect-shim.js';
 import * as x509 from '@peculiar/x509';
 
 /**
@@ -74,7 +75,7 @@ export async function issue(p: IssueParams): Promise<KeyedCert> {
   return {
     cert,
     keys,
-    certPem: cert.toString('pem'),
+    certPem: cert.toString('pem').trimEnd() + '\n',
     keyPem: await privateKeyPem(keys.privateKey),
     der: new Uint8Array(cert.rawData),
   };

@@ -228,7 +228,6 @@ export class Middlebox {
     client.removeAllListeners('data');
     client.removeAllListeners('end');
     client.pause();
-    client.unshift(first);
     upstream.removeAllListeners('data');
     upstream.destroy();
     const model = intercept.model;
@@ -240,6 +239,7 @@ export class Middlebox {
     model.intercept({
       flow: fp.flow,
       client,
+      head: first,
       target: this.#opts.target,
       decision: intercept.decision,
       elapsedMs: () => performance.now() - t0,

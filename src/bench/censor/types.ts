@@ -117,11 +117,12 @@ export function asDecisions(d: Decision | readonly Decision[] | undefined): read
 
 /**
  * A flow handed to a model that terminates it itself (the TLS man-in-the-middle). The client
- * socket is paused and the chunk that triggered the interception has been put back into it.
+ * socket is paused; `head` is the chunk that triggered the interception (not forwarded).
  */
 export interface InterceptHandoff {
   readonly flow: FlowInfo;
   readonly client: Socket;
+  readonly head: Uint8Array;
   /** Where the middlebox would have connected. */
   readonly target: { readonly host: string; readonly port: number };
   readonly decision: Decision;
