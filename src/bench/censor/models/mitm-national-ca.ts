@@ -158,7 +158,7 @@ async function runIntercept(
   const { client } = h;
   live.add(client);
   client.once('close', () => live.delete(client));
-  const sni = String(h.decision.evidence.sni ?? '');
+  const sni = typeof h.decision.evidence.sni === 'string' ? h.decision.evidence.sni : '';
   const note = (
     rule: string,
     verdict: Decision['verdict'],
@@ -189,7 +189,7 @@ async function runIntercept(
         clearTimeout(timer);
         resolve();
       });
-      upstream.once('error', (e) => {
+      upstream.once('error', (e: Error) => {
         clearTimeout(timer);
         reject(e);
       });
