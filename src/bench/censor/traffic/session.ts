@@ -1,0 +1,161 @@
+import { createHash, randomBytes } from 'node:crypto';
+import { connect, type Socket } from 'node:net';
+import type { Duplex } from 'node:stream';
+import type { AttemptResult, AttemptStage, Endpoint } from './types.js';
+
+/** Connects a TCP socket, optionally from a given loopback source address. */
+export function connectTcp(
+  ep: Endpoint,
+  opts: { localAddress?: string; signal?: AbortSignal } = {},
+): Promise<Socket> {
+  return new Promise((resolve, reject) => {
+    const s = connect({
+      host: ep.host,
+      port: ep.port,
+      ...(opts.localAddress ? { localAddress: opts.localAddress } : {}),
+    });
+    s.setNoDelay(true);
+    const onAbort = (): void => {
+      s.destroy();
+      reject(new Error('connect timed out'));
+    };
+    if (opts.signal?.aborted) return onAbort();
+    opts.signal?.addEventListener('abort', onAbort, { once: true });
+    s.once('connect', () => {
+      opts.signal?.removeEventListener('abort', onAbort);
+      s.removeAllListeners('error');
+      resolve(s);
+    });
+    s.once('error', (e) => {
+      opts.signal?.removeEventListener('abort', onAbort);
+      reject(e);
+    });
+  });
+}
+
+/**
+ * Reads until `n` bytes arrived; resolves with them, rejects on EOF, error or abort. Surplus bytes
+ * are put back and the stream is left paused for the next reader.
+ */
+export function readExactly(stream: Duplex, n: number, signal: AbortSignal): Promise<Buffer> {
+  return new Promise((resolve, reject) => {
+    const parts: Buffer[] = [];
+    let got = 0;
+    const done = (err?: Error): void => {
+      stream.off('data', onData);
+      stream.off('end', onEnd);
+      stream.off('error', onError);
+      stream.off('close', onEnd);
+      signal.removeEventListener('abort', onAbort);
+      // Paused, so nothing is emitted (and lost) before the next reader attaches.
+      stream.pause();
+      if (err) reject(err);
+      else {
+        const all = Buffer.concat(parts);
+        if (all.length > n) stream.unshift(all.subarray(n));
+        resolve(all.subarray(0, n));
+      }
+    };
+    const onData = (d: Buffer): void => {
+      parts.push(d);
+      got += d.length;
+      if (got >= n) done();
+    };
+    const onEnd = (): void => done(new Error(`stream ended after ${got} of ${n} bytes`));
+    const onError = (e: Error): void => done(e);
+    const onAbort = (): void => done(new Error(`timed out after ${got} of ${n} bytes`));
+    if (signal.aborted) return onAbort();
+    stream.on('data', onData);
+    stream.once('end', onEnd);
+    stream.once('close', onEnd);
+    stream.once('error', onError);
+    signal.addEventListener('abort', onAbort, { once: true });
+    stream.resume();
+  });
+}
+
+/**
+ * Writes `n` random bytes and checks the echo byte for byte (SHA-256), the data phase of every
+ * echo-served row.
+ */
+export async function echoCheck(
+  stream: Duplex,
+  n: number,
+  signal: AbortSignal,
+): Promise<{ sent: number; received: number }> {
+  const data = randomBytes(n);
+  const want = createHash('sha256').update(data).digest('hex');
+  const reading = readExactly(stream, n, signal);
+  stream.write(data);
+  const got = await reading;
+  if (createHash('sha256').update(got).digest('hex') !== want) {
+    throw new Error('echo mismatch (SHA-256 differs)');
+  }
+  return { sent: n, received: got.length };
+}
+
+/** Serves an echo on a Duplex (backpressure through pipe). */
+export function serveEcho(stream: Duplex): void {
+  stream.on('error', () => {});
+  stream.pipe(stream);
+}
+
+/**
+ * Runs a session body with a deadline and stage tracking; never rejects. Whatever was opened
+ * must be registered through `own` so it is destroyed at the end.
+ */
+export async function runAttempt(
+  timeoutMs: number,
+  body: (ctx: {
+    signal: AbortSignal;
+    stage: (s: AttemptStage) => void;
+    own: (s: Duplex) => void;
+    count: (sent: number, received: number) => void;
+  }) => Promise<void>,
+): Promise<AttemptResult> {
+  const t0 = performance.now();
+  const ac = new AbortController();
+  const timer = setTimeout(() => ac.abort(), timeoutMs);
+  let stage: AttemptStage = 'connect';
+  let sent = 0;
+  let received = 0;
+  const owned: Duplex[] = [];
+  const fail = new Promise<never>((_, reject) => {
+    ac.signal.addEventListener('abort', () => reject(new Error(`no progress in ${timeoutMs} ms`)));
+  });
+  fail.catch(() => {});
+  try {
+    await Promise.race([
+      body({
+        signal: ac.signal,
+        stage: (s) => (stage = s),
+        own: (s) => owned.push(s),
+        count: (a, b) => {
+          sent += a;
+          received += b;
+        },
+      }),
+      fail,
+    ]);
+    return {
+      ok: true,
+      stage: 'done',
+      ms: performance.now() - t0,
+      bytesSent: sent,
+      bytesReceived: received,
+    };
+  } catch (e) {
+    return {
+      ok: false,
+      stage,
+      ms: performance.now() - t0,
+      bytesSent: sent,
+      bytesReceived: received,
+      error: e instanceof Error ? e.message : String(e),
+    };
+  } finally {
+    clearTimeout(timer);
+    ac.abort();
+    for (const s of owned) s.destroy();
+  }
+}
