@@ -11,7 +11,7 @@ import { connect as tlsConnect } from 'node:tls';
 import type { Duplex } from 'node:stream';
 import { testServerChain } from '../certs.js';
 import { connectTcp, readExactly, runAttempt } from './session.js';
-import type { Endpoint, RunningTraffic, TrafficKind } from './types.js';
+import type { Endpoint, TrafficKind } from './types.js';
 
 /**
  * Control traffic (censors.md §6.1): ordinary protocols through the same censors, so that the
