@@ -1,0 +1,365 @@
+/**
+ * Outgoing TCP connections: directly, or through the upstream proxy that tor hands a client PT
+ * in TOR_PT_PROXY (socks5, socks4a or http CONNECT), with the source address from
+ * TOR_PT_OUTBOUND_BIND_ADDRESS_V4/V6. Proxy URIs are validated the way obfs4proxy's ptGetProxy
+ * does, with messages that tell the operator what to change.
+ */
+import { lookup } from 'node:dns/promises';
+import { connect as netConnect, isIP, isIPv6, type Socket } from 'node:net';
+import { PtError } from '../errors.js';
+import { formatHostPort, isLoopback, parseHostPort, type HostPort } from './address.js';
+import { ByteReader, writeAll } from './reader.js';
+import {
+  encodeConnect,
+  encodeGreeting,
+  encodeUserPass,
+  parseConnectReply,
+  parseMethodChoice,
+  parseUserPassReply,
+} from './upstream-socks5.js';
+import { encodeSocks4aConnect, parseSocks4Reply } from './upstream-socks4.js';
+import { encodeHttpConnect, MAX_HTTP_HEAD, parseHttpConnectResponse } from './upstream-http.js';
+
+export type ProxyScheme = 'socks5' | 'socks4a' | 'http';
+
+/** A validated upstream proxy. */
+export interface ProxyConfig {
+  readonly scheme: ProxyScheme;
+  readonly host: string;
+  readonly port: number;
+  readonly username?: string;
+  readonly password?: string;
+}
+
+export interface ParseProxyUriOptions {
+  /**
+   * Require the proxy host to be an IP literal (default true). TOR_PT_PROXY always carries one:
+   * tor resolves the names in Socks5Proxy/HTTPSProxy itself, and obfs4proxy rejects names.
+   */
+  readonly requireIpLiteral?: boolean;
+}
+
+const USAGE = '<scheme>://[user[:password]@]ip:port, e.g. socks5://127.0.0.1:1080';
+
+function proxyError(message: string): PtError {
+  return new PtError('ERR_PROXY', message);
+}
+
+function decodeUserinfo(s: string, what: string): string {
+  try {
+    return decodeURIComponent(s);
+  } catch {
+    throw proxyError(`proxy URI has a badly percent-encoded ${what}`);
+  }
+}
+
+/**
+ * Parses and validates `<scheme>://[<user>[:<pass>]@]<host>:<port>`.
+ * @throws PtError('ERR_PROXY') whose message names the problem and the fix (→ PROXY-ERROR).
+ */
+export function parseProxyUri(uri: string, opts: ParseProxyUriOptions = {}): ProxyConfig {
+  const requireIp = opts.requireIpLiteral ?? true;
+  const m = /^([A-Za-z][A-Za-z0-9+.-]*):\/\/(.*)$/s.exec(uri);
+  if (m === null) {
+    throw proxyError(`proxy URI is relative, must be absolute: expected ${USAGE}`);
+  }
+  const scheme = (m[1] ?? '').toLowerCase();
+  let rest = m[2] ?? '';
+  const cut = rest.search(/[/?#]/);
+  if (cut >= 0) {
+    const extra = rest.slice(cut);
+    const what = extra.startsWith('/')
+      ? 'a path'
+      : extra.startsWith('?')
+        ? 'a query'
+        : 'a fragment';
+    throw proxyError(
+      `proxy URI has ${what} defined (${JSON.stringify(extra.slice(0, 40))}); remove everything after the port`,
+    );
+  }
+  let username: string | undefined;
+  let password: string | undefined;
+  const at = rest.lastIndexOf('@');
+  if (at >= 0) {
+    const userinfo = rest.slice(0, at);
+    rest = rest.slice(at + 1);
+    const colon = userinfo.indexOf(':');
+    if (colon >= 0) {
+      username = decodeUserinfo(userinfo.slice(0, colon), 'user name');
+      password = decodeUserinfo(userinfo.slice(colon + 1), 'password');
+    } else {
+      username = decodeUserinfo(userinfo, 'user name');
+    }
+  }
+
+  switch (scheme) {
+    case 'http':
+      break;
+    case 'socks4a':
+      if (password !== undefined) {
+        throw proxyError(
+          'proxy URI specified SOCKS4a and a password: SOCKS4a has no password field; remove ":password" or use a socks5:// proxy',
+        );
+      }
+      break;
+    case 'socks5':
+      if (username !== undefined) {
+        const ulen = Buffer.byteLength(username, 'utf8');
+        if (ulen < 1 || ulen > 255) {
+          throw proxyError(
+            'proxy URI specified a invalid SOCKS5 username: RFC 1929 needs 1 to 255 bytes',
+          );
+        }
+        const plen = password === undefined ? 0 : Buffer.byteLength(password, 'utf8');
+        if (plen < 1 || plen > 255) {
+          throw proxyError(
+            'proxy URI specified a invalid SOCKS5 password: RFC 1929 needs a user name and a password of 1 to 255 bytes each',
+          );
+        }
+      }
+      break;
+    default:
+      throw proxyError(
+        `proxy URI has invalid scheme: ${JSON.stringify(scheme)} (steppe supports socks5, socks4a and http)`,
+      );
+  }
+
+  let hp: HostPort;
+  try {
+    hp = parseHostPort(rest, { requireIp });
+  } catch (e) {
+    const why = e instanceof Error ? e.message : String(e);
+    const hint = why.startsWith('not an IP string')
+      ? '; TOR_PT_PROXY must name the proxy by IP address (tor resolves the host names in Socks5Proxy/HTTPSProxy itself)'
+      : `; expected ${USAGE}`;
+    throw proxyError(`proxy URI has invalid host: ${why}${hint}`);
+  }
+  const base: ProxyConfig = { scheme, host: hp.host, port: hp.port };
+  if (username === undefined) return base;
+  return password === undefined ? { ...base, username } : { ...base, username, password };
+}
+
+/** `socks5://127.0.0.1:1080` with any password replaced, for logs and messages. */
+export function formatProxy(p: ProxyConfig): string {
+  const user =
+    p.username === undefined
+      ? ''
+      : `${encodeURIComponent(p.username)}${p.password === undefined ? '' : ':***'}@`;
+  return `${p.scheme}://${user}${formatHostPort(p)}`;
+}
+
+/** TOR_PT_OUTBOUND_BIND_ADDRESS_V4/V6 (IPv6 without brackets). */
+export interface OutboundBind {
+  readonly v4?: string;
+  readonly v6?: string;
+}
+
+export interface ConnectOptions {
+  /** Upstream proxy to tunnel through (TOR_PT_PROXY); direct when absent or null. */
+  readonly proxy?: ProxyConfig | null;
+  readonly signal?: AbortSignal;
+  /** Explicit source address; overrides `outboundBind`. */
+  readonly localAddress?: string;
+  /** Source addresses per family; pt-spec says they are ignored for loopback destinations. */
+  readonly outboundBind?: OutboundBind;
+  /** Bound on TCP connect plus proxy negotiation. Default 30 s. */
+  readonly timeoutMs?: number;
+}
+
+const DEFAULT_CONNECT_TIMEOUT_MS = 30_000;
+
+/**
+ * Opens a TCP connection to `target`, directly or through `opts.proxy`, and resolves with the
+ * socket once the tunnel is ready (paused; bytes the proxy sent past its reply are pushed back).
+ * Sockets are created with allowHalfOpen, TCP_NODELAY and keep-alive, as Go's net does.
+ * @throws PtError ERR_CONNECT (target unreachable), ERR_PROXY (proxy unreachable or refused;
+ *   an UpstreamProxyError carries the SOCKS reply code), ERR_ABORTED; `cause` holds the errno.
+ */
+export async function connectTcp(target: HostPort, opts: ConnectOptions = {}): Promise<Socket> {
+  const timeout = AbortSignal.timeout(opts.timeoutMs ?? DEFAULT_CONNECT_TIMEOUT_MS);
+  const signal = opts.signal === undefined ? timeout : AbortSignal.any([opts.signal, timeout]);
+  const proxy = opts.proxy ?? null;
+  const first: HostPort = proxy ?? target;
+
+  let socket: Socket;
+  try {
+    socket = await openSocket(first, opts, signal);
+  } catch (e) {
+    if (e instanceof PtError && e.code === 'ERR_ABORTED') throw e;
+    const why = describeNetError(e);
+    if (proxy !== null) {
+      throw new PtError(
+        'ERR_PROXY',
+        `cannot reach the upstream proxy ${formatProxy(proxy)} (TOR_PT_PROXY): ${why}`,
+        { cause: e },
+      );
+    }
+    throw new PtError('ERR_CONNECT', `cannot connect to ${formatHostPort(target)}: ${why}`, {
+      cause: e,
+    });
+  }
+  if (proxy === null) return socket;
+  try {
+    await negotiate(socket, proxy, target, signal);
+    return socket;
+  } catch (e) {
+    socket.destroy();
+    throw e;
+  }
+}
+
+function describeNetError(e: unknown): string {
+  if (e instanceof PtError) return e.message;
+  if (e instanceof Error) {
+    const code = (e as NodeJS.ErrnoException).code;
+    return code !== undefined && !e.message.includes(code) ? `${code} ${e.message}` : e.message;
+  }
+  return String(e);
+}
+
+/**
+ * The source address pt-spec asks for when connecting to `destIp`: the bind address of the
+ * destination's family, or none for loopback destinations and unset families.
+ */
+export function sourceAddressFor(
+  destIp: string,
+  bind: OutboundBind | undefined,
+): string | undefined {
+  if (bind === undefined || isLoopback(destIp)) return undefined;
+  return isIPv6(destIp) ? bind.v6 : bind.v4;
+}
+
+async function pickLocalAddress(
+  dest: HostPort,
+  opts: ConnectOptions,
+): Promise<{ host: string; local?: string }> {
+  if (opts.localAddress !== undefined) return { host: dest.host, local: opts.localAddress };
+  const bind = opts.outboundBind;
+  if (bind === undefined || (bind.v4 === undefined && bind.v6 === undefined))
+    return { host: dest.host };
+  // The source address must match the destination's family, so resolve names first.
+  const host = isIP(dest.host) === 0 ? (await lookup(dest.host)).address : dest.host;
+  const local = sourceAddressFor(host, bind);
+  return local === undefined ? { host } : { host, local };
+}
+
+async function openSocket(
+  dest: HostPort,
+  opts: ConnectOptions,
+  signal: AbortSignal,
+): Promise<Socket> {
+  if (signal.aborted) throw abortError(signal);
+  const { host, local } = await pickLocalAddress(dest, opts);
+  return new Promise<Socket>((resolve, reject) => {
+    const s = netConnect({
+      host,
+      port: dest.port,
+      allowHalfOpen: true,
+      noDelay: true,
+      keepAlive: true,
+      keepAliveInitialDelay: 15_000,
+      ...(local === undefined ? {} : { localAddress: local }),
+    });
+    const cleanup = (): void => {
+      s.off('connect', onConnect);
+      s.off('error', onError);
+      signal.removeEventListener('abort', onAbort);
+    };
+    const onConnect = (): void => {
+      cleanup();
+      // A late error (reset before the owner listens) must not crash the process; owners see 'close'.
+      s.on('error', ignore);
+      s.pause();
+      resolve(s);
+    };
+    const onError = (err: Error): void => {
+      cleanup();
+      s.destroy();
+      reject(err);
+    };
+    const onAbort = (): void => {
+      cleanup();
+      s.destroy();
+      reject(abortError(signal));
+    };
+    s.once('connect', onConnect);
+    s.once('error', onError);
+    signal.addEventListener('abort', onAbort, { once: true });
+  });
+}
+
+function abortError(signal: AbortSignal): PtError {
+  const reason: unknown = signal.reason;
+  if (reason instanceof Error && reason.name === 'TimeoutError') {
+    return new PtError('ERR_CONNECT', 'timed out connecting', {
+      cause: Object.assign(reason, { code: 'ETIMEDOUT' }),
+    });
+  }
+  return new PtError('ERR_ABORTED', 'connect aborted', { cause: reason });
+}
+
+async function negotiate(
+  socket: Socket,
+  proxy: ProxyConfig,
+  target: HostPort,
+  signal: AbortSignal,
+): Promise<void> {
+  const reader = new ByteReader(socket, 'ERR_PROXY', MAX_HTTP_HEAD + 1);
+  try {
+    switch (proxy.scheme) {
+      case 'socks5': {
+        const creds = proxy.username !== undefined && proxy.password !== undefined;
+        await writeAll(socket, encodeGreeting(creds));
+        const method = await reader.read(parseMethodChoice, {
+          signal,
+          what: 'the SOCKS5 proxy method choice',
+        });
+        if (method === 0x02) {
+          if (!creds) {
+            throw new PtError(
+              'ERR_PROXY',
+              'the upstream SOCKS5 proxy requires a user name and password; add them to the proxy setting',
+            );
+          }
+          await writeAll(socket, encodeUserPass(proxy.username ?? '', proxy.password ?? ''));
+          await reader.read(parseUserPassReply, {
+            signal,
+            what: 'the SOCKS5 proxy authentication reply',
+          });
+        } else if (method !== 0x00) {
+          throw new PtError(
+            'ERR_PROXY',
+            `the upstream SOCKS5 proxy chose unsupported method ${method}`,
+          );
+        }
+        await writeAll(socket, encodeConnect(target));
+        await reader.read(parseConnectReply, { signal, what: 'the SOCKS5 proxy CONNECT reply' });
+        break;
+      }
+      case 'socks4a':
+        await writeAll(socket, encodeSocks4aConnect(target, proxy.username ?? ''));
+        await reader.read(parseSocks4Reply, { signal, what: 'the SOCKS4a proxy reply' });
+        break;
+      case 'http': {
+        const creds =
+          proxy.username === undefined
+            ? undefined
+            : { username: proxy.username, password: proxy.password ?? '' };
+        await writeAll(socket, encodeHttpConnect(target, creds));
+        await reader.read(parseHttpConnectResponse, {
+          signal,
+          what: 'the HTTP proxy CONNECT response',
+        });
+        break;
+      }
+    }
+  } finally {
+    const orphan = reader.release();
+    // The proxy closed right after its reply and data; nothing can use those bytes any more.
+    if (orphan.length > 0) socket.destroy();
+  }
+}
+
+function ignore(): void {
+  // deliberately empty
+}
