@@ -57,6 +57,9 @@ export class Pipeline {
     const clock = opts.clock ?? systemClock();
     const seed = this.#seed;
     this.ctx = {
+      record: (flow, d, direction) => {
+        this.record(flow, d, direction, clock.now() - flow.startedAt);
+      },
       clock,
       rng: (flow: FlowInfo, stream: string) => new Prng(seed, `flow:${flow.id}:${stream}`),
       residual: new ResidualTable(clock),

@@ -86,6 +86,8 @@ export interface CensorContext {
   rng(flow: FlowInfo, stream: string): Prng;
   readonly residual: ResidualTable;
   readonly blocklist: Blocklist;
+  /** Logs a decision made outside a chunk (the active prober's verdict after probing). */
+  record(flow: FlowInfo, d: Decision, direction: 'probe'): void;
 }
 
 /** Per-flow state of one model. */

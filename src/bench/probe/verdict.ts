@@ -75,7 +75,8 @@ export function judge(results: readonly ProbeResult[], o: VerdictOptions = {}): 
         .join(', ')}) and is not a recognisable service`,
     );
   }
-  // Rule 3: among silent probes, the way the connection ends depends on the probe.
+  // Rule 3: among silent probes, the way the connection ends depends on the probe. A recognisable
+  // service reacts to different inputs differently anyway; the rule is for silent endpoints.
   const silent = results.filter(
     (r) => UNAUTH(r) && r.bytesReceived === 0 && r.outcome !== 'refused' && r.outcome !== 'error',
   );
@@ -84,7 +85,9 @@ export function judge(results: readonly ProbeResult[], o: VerdictOptions = {}): 
   const times = closed.map((r) => r.closeMs!);
   const minT = times.length ? Math.min(...times) : 0;
   const maxT = times.length ? Math.max(...times) : 0;
-  if (kinds.size > 1) {
+  if (service) {
+    // not applied
+  } else if (kinds.size > 1) {
     const ex = [...kinds].map((k) => `${k}: ${silent.find((r) => r.outcome === k)!.id}`).join(', ');
     reasons.push(`close type depends on the probe (${ex})`);
   } else if (times.length > 1 && maxT - minT > tol) {
@@ -97,6 +100,7 @@ export function judge(results: readonly ProbeResult[], o: VerdictOptions = {}): 
   let score = false;
   if (
     !distinguishable &&
+    !service &&
     silent.length > 0 &&
     closed.length === silent.length &&
     kinds.size === 1 &&

@@ -1,0 +1,99 @@
+/**
+ * The expected outcomes of censors.md §6.4 for the rows steppe has, so that reports can show
+ * expected next to measured and the cell tests can assert them. Codes: P pass, B blocked, p26
+ * probabilistic blocking (p ≈ 0.263 plus the residual), D detected by probing, I intercepted
+ * (plaintext seen), P/S pass or score-only, "~" configuration-dependent (any outcome is recorded).
+ */
+export type ExpectedCode = 'P' | 'B' | 'p26' | 'D' | 'I' | 'P/S' | '~' | '-';
+
+const OBFS4: Record<string, ExpectedCode> = {
+  'ip-blocklist': 'B',
+  'kz-2012-cke': 'P',
+  'kz-2012-tor-sh': 'P',
+  'tor-tls-clienthello': 'P',
+  'obfs2-magic': 'P',
+  'gfw-fet-2023': 'p26',
+  'entropy-first-packet': 'B',
+  'active-prober': 'P/S',
+  'active-prober-bridge-line': 'D',
+  'mitm-national-ca': 'P',
+  'volume-freeze': 'B',
+};
+
+const HTTPS12: Record<string, ExpectedCode> = {
+  'ip-blocklist': 'B',
+  'kz-2012-cke': 'B',
+  'kz-2012-tor-sh': 'P',
+  'tor-tls-clienthello': 'P',
+  'obfs2-magic': 'P',
+  'gfw-fet-2023': 'P',
+  'entropy-first-packet': 'P',
+  'active-prober': 'P',
+  'active-prober-bridge-line': '-',
+  'mitm-national-ca': 'P',
+  'volume-freeze': 'B',
+};
+
+export const EXPECTED: Readonly<Record<string, Readonly<Record<string, ExpectedCode>>>> = {
+  'tor-tls12': {
+    'ip-blocklist': 'B',
+    'kz-2012-cke': 'B',
+    'kz-2012-tor-sh': 'B',
+    'tor-tls-clienthello': 'B',
+    'obfs2-magic': 'P',
+    'gfw-fet-2023': 'P',
+    'entropy-first-packet': 'P',
+    'active-prober': 'D',
+    'active-prober-bridge-line': 'D',
+    'mitm-national-ca': 'P',
+    'volume-freeze': 'B',
+  },
+  'tor-tls13': {
+    'ip-blocklist': 'B',
+    'kz-2012-cke': 'P',
+    // "~" in §6.4: only the ServerHello is visible under TLS 1.3; the default rules see nothing.
+    'kz-2012-tor-sh': '~',
+    'tor-tls-clienthello': 'B',
+    'obfs2-magic': 'P',
+    'gfw-fet-2023': 'P',
+    'entropy-first-packet': 'P',
+    'active-prober': 'D',
+    'active-prober-bridge-line': 'D',
+    'mitm-national-ca': 'P',
+    'volume-freeze': 'B',
+  },
+  'obfs4-iat0': OBFS4,
+  'obfs4-iat1': OBFS4,
+  'obfs4-iat2': OBFS4,
+  'obfs4proxy-iat0': OBFS4,
+  'obfs4proxy-iat1': OBFS4,
+  'obfs4proxy-iat2': OBFS4,
+  https12: HTTPS12,
+  // TLS 1.3 has no ClientKeyExchange (§6.4 note 2).
+  https13: { ...HTTPS12, 'kz-2012-cke': 'P' },
+  'https13-kz-sni': { ...HTTPS12, 'kz-2012-cke': 'P', 'mitm-national-ca': 'B' },
+  'https13-kz-sni-trusting': { ...HTTPS12, 'kz-2012-cke': 'P', 'mitm-national-ca': 'I' },
+  http: { ...HTTPS12, 'kz-2012-cke': 'P' },
+  ssh: { ...HTTPS12, 'kz-2012-cke': 'P', 'volume-freeze': 'P' },
+  random200: {
+    ...HTTPS12,
+    'kz-2012-cke': 'P',
+    'gfw-fet-2023': 'p26',
+    'entropy-first-packet': 'B',
+    'volume-freeze': '~',
+  },
+};
+
+export function expectedCode(row: string, column: string): ExpectedCode | undefined {
+  return EXPECTED[row]?.[column];
+}
+
+/** Whether a measured code satisfies an expected one. */
+export function satisfies(
+  measured: string,
+  expected: ExpectedCode | undefined,
+): boolean | undefined {
+  if (expected === undefined || expected === '~' || expected === '-') return undefined;
+  if (expected === 'P/S') return measured === 'P' || measured === 'S';
+  return measured === expected;
+}

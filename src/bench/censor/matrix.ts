@@ -1,0 +1,469 @@
+import { systemClock } from './clock.js';
+import { COLUMNS, type CensorColumn, type ColumnEnv } from './columns.js';
+import { expectedCode, satisfies, type ExpectedCode } from './expected.js';
+import { Middlebox } from './middlebox.js';
+import { createNationalCa, type NationalCa } from './mitm/national-ca.js';
+import type { ActiveProberModel } from './models/active-prober.js';
+import { binomialInterval, classifyAttempts, type CellCode } from './outcome.js';
+import { Pipeline } from './pipeline.js';
+import { fixedSource, ROWS } from './traffic/index.js';
+import type { AttemptResult, Endpoint, RunningTraffic, TrafficKind } from './traffic/types.js';
+import type { CensorModel } from './types.js';
+import type { VerdictRecord } from './verdict-log.js';
+import { Blocklist } from './tables.js';
+
+export interface MatrixOptions {
+  readonly rows?: readonly TrafficKind[];
+  readonly columns?: readonly CensorColumn[];
+  /** Seed of every flow's PRNG (probabilistic rules). */
+  readonly seed?: number | string;
+  /** Multiplier for model durations (180 s residual, 120 s probe budget, 12 h TTL). */
+  readonly timeScale?: number;
+  /** Sessions per deterministic cell (the gfw-report rule needs 5 consecutive failures). */
+  readonly attempts?: number;
+  /** Flows per probabilistic cell. */
+  readonly flows?: number;
+  /** A session that has not completed after this long is a failure (stall), ms. */
+  readonly timeoutMs?: number;
+  /** Bytes echoed per session (above volume-freeze's 16 KiB). */
+  readonly bytes?: number;
+  /** Flows in flight at once in probabilistic cells. */
+  readonly concurrency?: number;
+  /** Key size of the national root (4096 as in 2019). */
+  readonly nationalRootBits?: number;
+  /** Called after each cell, for progress output. */
+  readonly onCell?: (cell: CellResult, row: TrafficKind, column: CensorColumn) => void;
+  /** Called when a row cannot run here. */
+  readonly onSkip?: (row: TrafficKind, why: string) => void;
+}
+
+export interface RateResult {
+  readonly blocked: number;
+  readonly n: number;
+  readonly p: number;
+  /** The binomial 99% interval of blocked counts for p. */
+  readonly interval: readonly [number, number];
+  readonly residual?: {
+    readonly checked: boolean;
+    readonly blocked: boolean;
+    readonly detail: string;
+  };
+}
+
+export interface CellResult {
+  readonly row: string;
+  readonly column: string;
+  readonly code: CellCode;
+  /** Short text for the table, e.g. "B", "p26 25.5%", "D". */
+  readonly label: string;
+  readonly expected?: ExpectedCode;
+  /** Measured satisfies expected (undefined when §6.4 gives no definite code). */
+  readonly matches?: boolean;
+  readonly attempts: {
+    readonly ok: number;
+    readonly failed: number;
+    readonly failures: readonly string[];
+  };
+  readonly rate?: RateResult;
+  readonly prober?: { readonly code: string; readonly reasons: readonly string[] };
+  /** Why the cell got its code, in words. */
+  readonly why: string;
+  /** A sample of the verdict log (each distinct model/rule/verdict, a few times). */
+  readonly evidence: readonly VerdictRecord[];
+  readonly durationMs: number;
+}
+
+export interface MatrixReport {
+  readonly generatedAt: string;
+  readonly seed: number | string;
+  readonly timeScale: number;
+  readonly settings: { attempts: number; flows: number; timeoutMs: number; bytes: number };
+  readonly rows: ReadonlyArray<{
+    id: string;
+    label: string;
+    group: string;
+    description?: string;
+    skipped?: string;
+  }>;
+  readonly columns: ReadonlyArray<{ id: string; label: string; kind: string; source: string }>;
+  readonly cells: readonly CellResult[];
+  readonly durationMs: number;
+}
+
+const FET_P = 0.263;
+
+/** Keeps the verdict log of a cell readable: each distinct (model, rule, verdict) a few times. */
+export function sampleEvidence(
+  records: readonly VerdictRecord[],
+  perKind = 3,
+  max = 40,
+): VerdictRecord[] {
+  const seen = new Map<string, number>();
+  const out: VerdictRecord[] = [];
+  for (const r of records) {
+    const k = `${r.model}|${r.rule}|${r.verdict}`;
+    const n = seen.get(k) ?? 0;
+    if (n >= perKind) continue;
+    seen.set(k, n + 1);
+    out.push(r);
+    if (out.length >= max) break;
+  }
+  return out;
+}
+
+function failures(results: readonly AttemptResult[]): string[] {
+  return [
+    ...new Set(results.filter((r) => !r.ok).map((r) => `${r.stage}: ${r.error ?? 'failed'}`)),
+  ].slice(0, 3);
+}
+
+async function mapLimit<T, R>(
+  items: readonly T[],
+  limit: number,
+  f: (t: T, i: number) => Promise<R>,
+): Promise<R[]> {
+  const out = new Array<R>(items.length);
+  let next = 0;
+  await Promise.all(
+    Array.from({ length: Math.max(1, Math.min(limit, items.length)) }, async () => {
+      for (;;) {
+        const i = next++;
+        if (i >= items.length) return;
+        out[i] = await f(items[i]!, i);
+      }
+    }),
+  );
+  return out;
+}
+
+/** The i-th simulated client address (127.a.b.c, never .0). */
+export function clientAddress(block: number, i: number): string {
+  return `127.${block}.${Math.floor(i / 250) % 250}.${(i % 250) + 1}`;
+}
+
+interface CellContext {
+  readonly row: TrafficKind;
+  readonly column: CensorColumn;
+  readonly traffic: RunningTraffic;
+  readonly env: ColumnEnv;
+  readonly seed: number | string;
+  readonly timeScale: number;
+  readonly attempts: number;
+  readonly flows: number;
+  readonly timeoutMs: number;
+  readonly bytes: number;
+  readonly concurrency: number;
+}
+
+async function withMiddlebox<T>(
+  c: CellContext,
+  models: CensorModel[],
+  body: (mb: Middlebox, pipeline: Pipeline) => Promise<T>,
+  clientLabel?: (addr: string, port: number) => string,
+): Promise<T> {
+  const pipeline = new Pipeline(models, {
+    seed: `${c.seed}:${c.row.id}:${c.column.id}`,
+    clock: systemClock(c.timeScale),
+  });
+  const mb = await Middlebox.listen({
+    target: c.traffic.target,
+    pipeline,
+    maxFlowMs: Math.max(30_000, c.timeoutMs * 4),
+    ...(clientLabel ? { clientLabel } : {}),
+  });
+  try {
+    return await body(mb, pipeline);
+  } finally {
+    await mb.close();
+  }
+}
+
+async function deterministicCell(
+  c: CellContext,
+): Promise<Omit<CellResult, 'row' | 'column' | 'expected' | 'matches' | 'durationMs'>> {
+  const models = await c.column.build(c.env);
+  return withMiddlebox(c, models, async (mb, pipeline) => {
+    const from = clientAddress(2, 0);
+    let probed: ActiveProberModel | undefined;
+    if (c.column.kind === 'prober') {
+      probed = models.find((m) => m.name === 'active-prober') as ActiveProberModel | undefined;
+      // The session that makes the prober notice the endpoint, then the prober's verdict.
+      await c.traffic.attempt(mb.address, {
+        localAddress: from,
+        timeoutMs: c.timeoutMs,
+        bytes: c.bytes,
+      });
+      await probed?.idle();
+    }
+    const results = await Promise.all(
+      Array.from({ length: c.attempts }, () =>
+        c.traffic.attempt(mb.address, {
+          localAddress: from,
+          timeoutMs: c.timeoutMs,
+          bytes: c.bytes,
+        }),
+      ),
+    );
+    let code: CellCode = classifyAttempts(results);
+    const ok = results.filter((r) => r.ok).length;
+    const log = pipeline.log.records();
+    let why =
+      code === 'P'
+        ? `all ${results.length} sessions completed`
+        : code === 'B'
+          ? `all ${results.length} sessions failed`
+          : `${results.length - ok} of ${results.length} sessions failed`;
+    let prober: CellResult['prober'];
+    if (probed) {
+      const v = probed.verdicts.get(
+        Blocklist.endpointKey(c.traffic.target.host, c.traffic.target.port),
+      );
+      if (v) prober = { code: v.code, reasons: v.reasons };
+      const listed = pipeline.ctx.blocklist.get(
+        Blocklist.endpointKey(c.traffic.target.host, c.traffic.target.port),
+      );
+      if (listed && code === 'B') {
+        code = 'D';
+        why = `probing confirmed the endpoint (${listed.reason}); then all ${results.length} sessions failed`;
+      } else if (code === 'P' && v?.code === 'S') {
+        code = 'S';
+        why = `sessions pass; score-only fingerprint: ${v.reasons.join('; ')}`;
+      } else if (v) {
+        why += `; prober: ${v.code}${v.reasons.length ? ` (${v.reasons[0]})` : ''}`;
+      }
+    }
+    if (c.column.id === 'mitm-national-ca' && code === 'P') {
+      const leak = log.find(
+        (r) => r.model === 'mitm-national-ca' && r.rule === 'plaintext' && r.direction === 'c2s',
+      );
+      if (leak) {
+        code = 'I';
+        why = `sessions completed through the interception; the censor read ${JSON.stringify(leak.evidence.requestLine ?? leak.evidence.hex)}`;
+      }
+    }
+    const blockers = [
+      ...new Set(log.filter((r) => r.verdict === 'block').map((r) => `${r.model}:${r.rule}`)),
+    ];
+    if (blockers.length && code !== 'P') why += ` (${blockers.join(', ')})`;
+    return {
+      code,
+      label: code,
+      attempts: { ok, failed: results.length - ok, failures: failures(results) },
+      ...(prober ? { prober } : {}),
+      why,
+      evidence: sampleEvidence(log),
+    };
+  });
+}
+
+async function probabilisticCell(
+  c: CellContext,
+): Promise<Omit<CellResult, 'row' | 'column' | 'expected' | 'matches' | 'durationMs'>> {
+  const fixed = fixedSource(c.row);
+  const models = await c.column.build(c.env);
+  // Clients that cannot pick their source address are told apart by source port instead.
+  const label = fixed ? (addr: string, port: number) => `${addr}#${port}` : undefined;
+  return withMiddlebox(
+    c,
+    models,
+    async (mb, pipeline) => {
+      const small = Math.min(c.bytes, 1024);
+      const results = await mapLimit(Array.from({ length: c.flows }), c.concurrency, (_, i) =>
+        c.traffic.attempt(mb.address, {
+          ...(fixed ? {} : { localAddress: clientAddress(10, i) }),
+          timeoutMs: c.timeoutMs,
+          bytes: small,
+        }),
+      );
+      const blocked = results.filter((r) => !r.ok).length;
+      const n = results.length;
+      const interval = binomialInterval(n, FET_P);
+      let residual: RateResult['residual'];
+      if (fixed) {
+        residual = {
+          checked: false,
+          blocked: false,
+          detail: 'the client picks its own source address; residual not checked',
+        };
+      } else if (blocked > 0) {
+        residual = await residualCheck(c, mb, pipeline, small);
+      }
+      let code: CellCode;
+      if (blocked === 0) code = 'P';
+      else if (blocked === n) code = 'B';
+      else if (blocked >= interval[0] && blocked <= interval[1] && (residual?.blocked ?? true))
+        code = 'p26';
+      else code = '~';
+      const pct = ((100 * blocked) / n).toFixed(1);
+      const log = pipeline.log.records();
+      const why =
+        code === 'P'
+          ? `${n} flows, none blocked`
+          : `${blocked} of ${n} flows blocked (${pct}%; 99% interval for p = ${FET_P}: ${interval[0]}–${interval[1]})` +
+            (residual ? `; residual: ${residual.detail}` : '');
+      return {
+        code,
+        label: code === 'P' ? 'P' : `${code} ${pct}%`,
+        attempts: { ok: n - blocked, failed: blocked, failures: failures(results) },
+        rate: { blocked, n, p: FET_P, interval, ...(residual ? { residual } : {}) },
+        why,
+        evidence: sampleEvidence(log),
+      };
+    },
+    label,
+  );
+}
+
+/**
+ * The residual check: new flows from fresh addresses until one is blocked, then at once a second
+ * flow from the same address, which must be dropped at the start (rule "residual") whatever it
+ * sends, inside the scaled 180 s.
+ */
+async function residualCheck(
+  c: CellContext,
+  mb: Middlebox,
+  pipeline: Pipeline,
+  bytes: number,
+): Promise<NonNullable<RateResult['residual']>> {
+  for (let i = 0; i < 60; i++) {
+    const addr = clientAddress(11, i);
+    const first = c.traffic.attempt(mb.address, {
+      localAddress: addr,
+      timeoutMs: c.timeoutMs,
+      bytes,
+    });
+    const isBlocked = (): boolean =>
+      pipeline.log
+        .records()
+        .some(
+          (r) =>
+            r.verdict === 'block' && r.rule === 'fullyEncrypted' && r.flow.startsWith(`${addr}:`),
+        );
+    let done = false;
+    void first.then(() => (done = true));
+    while (!done && !isBlocked()) await new Promise((r) => setTimeout(r, 5));
+    if (!isBlocked()) continue;
+    const second = await c.traffic.attempt(mb.address, {
+      localAddress: addr,
+      timeoutMs: c.timeoutMs,
+      bytes,
+    });
+    await first;
+    const rec = pipeline.log
+      .records()
+      .find((r) => r.rule === 'residual' && r.flow.startsWith(`${addr}:`));
+    const window = 180_000 * c.timeScale;
+    return {
+      checked: true,
+      blocked: !second.ok && rec !== undefined,
+      detail:
+        !second.ok && rec
+          ? `a second flow from ${addr}, opened as soon as the first was blocked, was dropped at the start (window ${Math.round(window)} ms scaled)`
+          : `the second flow from ${addr} was not dropped by the residual rule`,
+    };
+  }
+  return { checked: false, blocked: false, detail: 'no blocked flow in 60 tries' };
+}
+
+/** Runs one cell: a fresh censor (fresh state) between the row's client and server. */
+export async function runCell(c: CellContext): Promise<CellResult> {
+  const t0 = performance.now();
+  const expected = expectedCode(c.row.id, c.column.id);
+  let r: Omit<CellResult, 'row' | 'column' | 'expected' | 'matches' | 'durationMs'>;
+  try {
+    r = c.column.kind === 'probabilistic' ? await probabilisticCell(c) : await deterministicCell(c);
+  } catch (e) {
+    r = {
+      code: 'error',
+      label: 'error',
+      attempts: { ok: 0, failed: 0, failures: [String(e)] },
+      why: `the cell could not run: ${e instanceof Error ? e.message : String(e)}`,
+      evidence: [],
+    };
+  }
+  const matches = satisfies(r.code, expected);
+  return {
+    row: c.row.id,
+    column: c.column.id,
+    ...r,
+    ...(expected === undefined ? {} : { expected }),
+    ...(matches === undefined ? {} : { matches }),
+    durationMs: Math.round(performance.now() - t0),
+  };
+}
+
+/** Starts a row's traffic, runs it against each column, stops it. */
+export async function runRow(
+  row: TrafficKind,
+  columns: readonly CensorColumn[],
+  o: MatrixOptions & { nationalCa: () => Promise<NationalCa> },
+): Promise<CellResult[]> {
+  const ca = o.nationalCa;
+  const traffic = await row.start({ nationalRootPem: (await ca()).root.certPem });
+  const cells: CellResult[] = [];
+  try {
+    for (const column of columns) {
+      const cell = await runCell({
+        row,
+        column,
+        traffic,
+        env: { target: traffic.target, traffic, nationalCa: ca },
+        seed: o.seed ?? 1,
+        timeScale: o.timeScale ?? 0.01,
+        attempts: o.attempts ?? 5,
+        flows: o.flows ?? 200,
+        timeoutMs: o.timeoutMs ?? 2500,
+        bytes: o.bytes ?? 32 * 1024,
+        concurrency: o.concurrency ?? 16,
+      });
+      cells.push(cell);
+      o.onCell?.(cell, row, column);
+    }
+  } finally {
+    await traffic.close();
+  }
+  return cells;
+}
+
+/** A lazily created national CA shared by every cell of a run. */
+export function lazyNationalCa(bits?: number): () => Promise<NationalCa> {
+  let p: Promise<NationalCa> | undefined;
+  return () => (p ??= createNationalCa(bits === undefined ? {} : { rootBits: bits }));
+}
+
+/** Runs the transport × censor matrix. Rows that cannot run here are reported as skipped. */
+export async function runMatrix(o: MatrixOptions = {}): Promise<MatrixReport> {
+  const t0 = performance.now();
+  const rows = o.rows ?? ROWS;
+  const columns = o.columns ?? COLUMNS;
+  const nationalCa = lazyNationalCa(o.nationalRootBits);
+  const rowInfo: Array<MatrixReport['rows'][number]> = [];
+  const cells: CellResult[] = [];
+  for (const row of rows) {
+    const avail = await row.available();
+    if (avail !== true) {
+      rowInfo.push({ id: row.id, label: row.label, group: row.group, skipped: avail });
+      o.onSkip?.(row, avail);
+      continue;
+    }
+    rowInfo.push({ id: row.id, label: row.label, group: row.group });
+    cells.push(...(await runRow(row, columns, { ...o, nationalCa })));
+  }
+  return {
+    generatedAt: new Date().toISOString(),
+    seed: o.seed ?? 1,
+    timeScale: o.timeScale ?? 0.01,
+    settings: {
+      attempts: o.attempts ?? 5,
+      flows: o.flows ?? 200,
+      timeoutMs: o.timeoutMs ?? 2500,
+      bytes: o.bytes ?? 32 * 1024,
+    },
+    rows: rowInfo,
+    columns: columns.map((c) => ({ id: c.id, label: c.label, kind: c.kind, source: c.source })),
+    cells,
+    durationMs: Math.round(performance.now() - t0),
+  };
+}
+
+export type { Endpoint };
