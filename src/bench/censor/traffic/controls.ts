@@ -75,7 +75,8 @@ export interface HttpsControlOptions {
 
 /** HTTPS control: a TLS 1.2 or 1.3 GET of `bytes` bytes from a server with a test-CA chain. */
 export function httpsControl(o: HttpsControlOptions): TrafficKind {
-  const sni = o.sni ?? 'www.example.com';
+  // .org: www.<letters>.com would match Tor's SNI pattern and be collateral in tor-tls-CH.
+  const sni = o.sni ?? 'www.example.org';
   const v = o.version === '1.2' ? 'TLSv1.2' : 'TLSv1.3';
   return {
     id: o.id ?? `https${o.version.replace('.', '')}`,
