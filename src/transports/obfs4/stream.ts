@@ -58,7 +58,13 @@ export class Obfs4Stream extends Duplex {
   };
 
   constructor(p: Obfs4StreamParams) {
-    super({ allowHalfOpen: true, decodeStrings: true });
+    // The stream takes over half-close handling from the socket. A socket that was not
+    // half-open (net.Server's default) would otherwise end its write side the moment the peer's
+    // FIN arrives, cutting off frames still scheduled by iat-mode; the stream instead ends its
+    // writable side itself, after everything written so far has gone out.
+    const socketHalfOpen = (p.socket as { allowHalfOpen?: boolean }).allowHalfOpen ?? true;
+    super({ allowHalfOpen: socketHalfOpen, decodeStrings: true });
+    (p.socket as { allowHalfOpen?: boolean }).allowHalfOpen = true;
     this.#socket = p.socket;
     this.#writer = p.writer;
     this.#decoder = p.decoder;
