@@ -6,6 +6,8 @@
  */
 import { Command } from 'commander';
 import { VERSION } from '../version.js';
+import { builtinRegistry } from '../transports/builtins.js';
+import { isManagedInvocation, runManagedCli } from './managed.js';
 
 const program = new Command();
 program
@@ -17,4 +19,9 @@ program
 
 // Each subcommand lives in its own module and registers itself here.
 
-await program.parseAsync(process.argv);
+// Started by tor (TOR_PT_MANAGED_TRANSPORT_VER set, flags only): a managed pluggable transport.
+if (isManagedInvocation(process.argv.slice(2), process.env)) {
+  await runManagedCli(process.argv.slice(2), { registry: builtinRegistry() });
+} else {
+  await program.parseAsync(process.argv);
+}

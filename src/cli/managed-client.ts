@@ -1,0 +1,142 @@
+/**
+ * Managed client (obfs4proxy's clientSetup/clientHandler): one SOCKS listener on 127.0.0.1 per
+ * requested transport steppe has, reported with CMETHOD. Each SOCKS connection carries the
+ * bridge's address and the Bridge line's args; steppe connects (directly or through
+ * TOR_PT_PROXY), runs the transport handshake, and only then answers the SOCKS request.
+ */
+import type { Socket } from 'node:net';
+import type { Duplex } from 'node:stream';
+import { channels, type ConnectionClosedEvent } from '../diagnostics.js';
+import { InvalidArgsError, PtError } from '../errors.js';
+import { formatHostPort } from '../net/address.js';
+import { listenTcp } from '../net/listen.js';
+import { connectTcp, formatProxy, type ProxyConfig } from '../net/proxy.js';
+import type { ClientConfig } from '../pt/env.js';
+import { serveSocks } from '../socks/server.js';
+import type { ClientFactory } from '../transports/types.js';
+import type { ManagedContext } from './managed-context.js';
+
+/** Starts the listeners and writes CMETHOD lines; returns how many transports launched. */
+export async function startClient(
+  ctx: ManagedContext,
+  config: ClientConfig,
+  proxy: ProxyConfig | null,
+): Promise<number> {
+  const { writer, logger, registry } = ctx;
+  let launched = 0;
+  for (const name of config.transports) {
+    const transport = registry.get(name);
+    if (transport === undefined) {
+      // pt-spec §3.3.2: unknown transports are ignored, not answered with CMETHOD-ERROR.
+      logger.info(`${name} - not a transport steppe has; ignored`);
+      continue;
+    }
+    let factory: ClientFactory;
+    try {
+      factory = transport.createClient({ stateDir: config.stateDir });
+    } catch (e) {
+      writer.cmethodError(name, `cannot set up the ${name} client: ${(e as Error).message}`);
+      continue;
+    }
+    try {
+      const listener = await listenTcp({
+        host: '127.0.0.1',
+        port: 0,
+        onConnection: (s) => handleClient(ctx, config, proxy, factory, name, s),
+      });
+      ctx.lifecycle.addListener(listener);
+      writer.cmethod(name, 'socks5', listener.address);
+      logger.info(`${name} - registered listener: ${formatHostPort(listener.address)}`);
+      launched += 1;
+    } catch (e) {
+      writer.cmethodError(name, (e as Error).message);
+    }
+  }
+  writer.cmethodsDone();
+  if (proxy !== null) logger.info(`using upstream proxy ${formatProxy(proxy)}`);
+  return launched;
+}
+
+function handleClient(
+  ctx: ManagedContext,
+  config: ClientConfig,
+  proxy: ProxyConfig | null,
+  factory: ClientFactory,
+  name: string,
+  socket: Socket,
+): void {
+  const { logger, lifecycle } = ctx;
+  if (!lifecycle.track(socket)) return;
+  const started = Date.now();
+  let target = '?';
+  let opened = false;
+  serveSocks(socket, {
+    signal: lifecycle.signal,
+    onConnect: async (req, signal): Promise<Duplex> => {
+      target = logger.addr(formatHostPort(req.target));
+      // Bad Bridge line args fail before anything goes on the wire.
+      const args = factory.parseArgs(req.args ?? new Map());
+      const raw = await connectTcp(req.target, {
+        proxy,
+        signal,
+        outboundBind: config.outboundBind,
+      });
+      const stream = await factory.wrap(raw, args, { signal });
+      opened = true;
+      if (channels.connectionOpened.hasSubscribers)
+        channels.connectionOpened.publish({ transport: name, role: 'client' });
+      return stream;
+    },
+  }).then(
+    (session) => {
+      const r = session.relay;
+      logger.info(`${name}(${target}) - closed connection (${r.aToB} bytes up, ${r.bToA} down)`);
+      publishClosed(name, started, r.aToB, r.bToA, r.error);
+    },
+    (e: unknown) => {
+      reportFailure(ctx, name, target, e);
+      if (opened) publishClosed(name, started, 0, 0, e);
+    },
+  );
+}
+
+function reportFailure(ctx: ManagedContext, name: string, target: string, e: unknown): void {
+  const msg = e instanceof Error ? e.message : String(e);
+  if (e instanceof InvalidArgsError) {
+    ctx.logger.error(`${name}(${target}) - invalid arguments: ${msg}`);
+    // The operator can only fix this in torrc; tor's own log just says the connection failed.
+    ctx.operator.notify('error', `${name}: the Bridge line's arguments are invalid: ${msg}`);
+    return;
+  }
+  if (e instanceof PtError && e.code === 'ERR_PROXY') {
+    ctx.logger.error(`${name}(${target}) - upstream proxy failed: ${msg}`);
+    ctx.operator.notify('warning', `${name}: upstream proxy: ${msg}`);
+    return;
+  }
+  if (e instanceof PtError && e.code === 'ERR_SOCKS') {
+    ctx.logger.warn(`${name} - SOCKS request failed: ${msg}`);
+    return;
+  }
+  ctx.logger.error(`${name}(${target}) - connection failed: ${msg}`);
+}
+
+function publishClosed(
+  name: string,
+  started: number,
+  up: number,
+  down: number,
+  error: unknown,
+): void {
+  if (!channels.connectionClosed.hasSubscribers) return;
+  const ev: ConnectionClosedEvent = {
+    transport: name,
+    role: 'client',
+    bytesIn: down,
+    bytesOut: up,
+    ms: Date.now() - started,
+    ...(error === undefined
+      ? {}
+      : { error: error instanceof Error ? error.message : 'unknown error' }),
+  };
+  channels.connectionClosed.publish(ev);
+}

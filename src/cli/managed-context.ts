@@ -1,0 +1,45 @@
+/**
+ * What the managed client and server share: the stdout writer, the log, the lifecycle, the
+ * registry, and a rate-limited way to tell the operator (through tor's log) about problems
+ * that only show up per connection, such as a bad Bridge line or a wrong ExtORPort cookie.
+ */
+import type { Logger } from '../log/logger.js';
+import type { Lifecycle } from '../pt/lifecycle.js';
+import type { LogSeverity, PtWriter } from '../pt/writer.js';
+import type { TransportRegistry } from '../transports/registry.js';
+
+export interface ManagedContext {
+  readonly writer: PtWriter;
+  readonly logger: Logger;
+  readonly lifecycle: Lifecycle;
+  readonly registry: TransportRegistry;
+  readonly operator: OperatorNotices;
+}
+
+/**
+ * Sends `LOG` lines to tor, at most one per distinct message per interval, so that a client
+ * retrying a bad Bridge line every few seconds cannot flood tor's log.
+ */
+export class OperatorNotices {
+  readonly #writer: PtWriter;
+  readonly #intervalMs: number;
+  readonly #now: () => number;
+  readonly #last = new Map<string, number>();
+
+  constructor(writer: PtWriter, intervalMs = 60_000, now: () => number = Date.now) {
+    this.#writer = writer;
+    this.#intervalMs = intervalMs;
+    this.#now = now;
+  }
+
+  /** Returns true when the line was written. Messages must not contain client addresses. */
+  notify(severity: LogSeverity, message: string): boolean {
+    const t = this.#now();
+    const prev = this.#last.get(message);
+    if (prev !== undefined && t - prev < this.#intervalMs) return false;
+    if (this.#last.size > 256) this.#last.clear(); // bound the memory; worst case a repeat line
+    this.#last.set(message, t);
+    this.#writer.log(severity, message);
+    return true;
+  }
+}

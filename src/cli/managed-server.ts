@@ -1,0 +1,148 @@
+/**
+ * Managed server (obfs4proxy's serverSetup/serverHandler): one listener per TOR_PT_SERVER_BINDADDR
+ * entry of a transport steppe has, reported as `SMETHOD <name> <addr> ARGS:<client args>`.
+ * Each accepted connection runs the transport's server handshake, then goes on to tor's
+ * Extended ORPort (SAFE_COOKIE, USERADDR, TRANSPORT) or, without one, the plain ORPort.
+ */
+import type { Socket } from 'node:net';
+import { isIPv4 } from 'node:net';
+import { channels, type ConnectionClosedEvent } from '../diagnostics.js';
+import { PtError } from '../errors.js';
+import { dialOr } from '../extorport/client.js';
+import { formatHostPort, isLoopback } from '../net/address.js';
+import { listenTcp } from '../net/listen.js';
+import { relay } from '../net/relay.js';
+import { describeBindAddr, type ServerConfig } from '../pt/env.js';
+import type { ServerFactory } from '../transports/types.js';
+import type { ManagedContext } from './managed-context.js';
+
+/** Starts the listeners and writes SMETHOD lines; returns how many transports launched. */
+export async function startServer(ctx: ManagedContext, config: ServerConfig): Promise<number> {
+  const { writer, logger, registry } = ctx;
+  let launched = 0;
+  for (const bind of config.bindAddrs) {
+    const name = bind.transport;
+    const transport = registry.get(name);
+    if (transport === undefined) {
+      logger.info(`${name} - not a transport steppe has; ignored`);
+      continue;
+    }
+    let factory: ServerFactory;
+    try {
+      factory = await transport.createServer({ stateDir: config.stateDir, options: bind.options });
+    } catch (e) {
+      writer.smethodError(
+        name,
+        `${(e as Error).message} (check ServerTransportOptions ${name} and the state in ${config.stateDir})`,
+      );
+      continue;
+    }
+    try {
+      const listener = await listenTcp({
+        host: bind.addr.host,
+        port: bind.addr.port,
+        dualStack: true,
+        setting: `ServerTransportListenAddr ${name}`,
+        onConnection: (s) => handleServer(ctx, config, factory, name, s),
+      });
+      ctx.lifecycle.addListener(listener);
+      ctx.lifecycle.addListener({ close: () => Promise.resolve(factory.close?.()) });
+      writer.smethod(name, listener.address, factory.clientArgs);
+      logger.info(
+        `${name} - registered listener: ${logger.addr(formatHostPort(listener.address))}`,
+      );
+      launched += 1;
+    } catch (e) {
+      factory.close?.();
+      writer.smethodError(name, `${describeBindAddr(bind)}: ${(e as Error).message}`);
+    }
+  }
+  for (const name of config.transports) {
+    if (registry.get(name) !== undefined && !config.bindAddrs.some((b) => b.transport === name)) {
+      writer.smethodError(
+        name,
+        `tor gave no TOR_PT_SERVER_BINDADDR entry for ${name}; set ServerTransportListenAddr ${name} <ip>:<port>`,
+      );
+    }
+  }
+  if (config.extOrPort !== null && !isLoopback(config.extOrPort.host)) {
+    // ext-orport-spec: the channel is not encrypted; say so (in SMETHODS, before DONE).
+    writer.log(
+      'warning',
+      `the Extended ORPort ${formatHostPort(config.extOrPort)} is not on localhost: traffic between steppe and tor crosses the network unencrypted`,
+    );
+  }
+  writer.smethodsDone();
+  return launched;
+}
+
+/** `1.2.3.4:5678` or `[2001:db8::1]:5678`; IPv4-mapped IPv6 from a dual-stack socket as IPv4. */
+function clientAddr(socket: Socket): string {
+  let host = socket.remoteAddress ?? '';
+  const mapped = /^::ffff:(\d+\.\d+\.\d+\.\d+)$/i.exec(host);
+  if (mapped?.[1] !== undefined && isIPv4(mapped[1])) host = mapped[1];
+  return host === '' ? '' : formatHostPort({ host, port: socket.remotePort ?? 0 });
+}
+
+function handleServer(
+  ctx: ManagedContext,
+  config: ServerConfig,
+  factory: ServerFactory,
+  name: string,
+  socket: Socket,
+): void {
+  const { logger, lifecycle } = ctx;
+  if (!lifecycle.track(socket)) return;
+  const userAddr = clientAddr(socket);
+  const shown = logger.addr(userAddr);
+  const started = Date.now();
+  logger.info(`${name}(${shown}) - new connection`);
+  void (async () => {
+    let stream;
+    try {
+      stream = await factory.accept(socket, { signal: lifecycle.signal });
+    } catch (e) {
+      // The transport owns the socket now and closes it the way its probe resistance wants.
+      logger.warn(`${name}(${shown}) - handshake failed: ${(e as Error).message}`);
+      return;
+    }
+    let or;
+    try {
+      or = await dialOr({
+        extOrPort: config.extOrPort,
+        orPort: config.orPort,
+        authCookieFile: config.authCookieFile,
+        userAddr,
+        transport: name,
+        outboundBind: config.outboundBind,
+        signal: lifecycle.signal,
+      });
+    } catch (e) {
+      stream.destroy();
+      socket.destroy();
+      const msg = (e as Error).message;
+      logger.error(`${name}(${shown}) - failed to connect to the ORPort: ${msg}`);
+      if (e instanceof PtError && e.code === 'ERR_EXTORPORT')
+        ctx.operator.notify('error', `${name}: Extended ORPort: ${msg}`);
+      return;
+    }
+    if (channels.connectionOpened.hasSubscribers)
+      channels.connectionOpened.publish({ transport: name, role: 'server' });
+    const r = await relay(or, stream, { signal: lifecycle.signal });
+    socket.destroy();
+    if (r.error !== undefined)
+      logger.warn(`${name}(${shown}) - closed connection: ${r.error.message}`);
+    else logger.info(`${name}(${shown}) - closed connection`);
+    if (channels.connectionClosed.hasSubscribers) {
+      const ev: ConnectionClosedEvent = {
+        transport: name,
+        role: 'server',
+        bytesIn: r.bToA,
+        bytesOut: r.aToB,
+        ms: Date.now() - started,
+        ...(r.error === undefined ? {} : { error: r.error.message }),
+      };
+      channels.connectionClosed.publish(ev);
+    }
+  })();
+}
