@@ -43,6 +43,8 @@ export interface RateResult {
   readonly p: number;
   /** The binomial 99% interval of blocked counts for p. */
   readonly interval: readonly [number, number];
+  /** Flows the censor's own log says it blocked (must equal `blocked`, measured at the client). */
+  readonly censorBlocked: number;
   readonly residual?: {
     readonly checked: boolean;
     readonly blocked: boolean;
@@ -278,6 +280,12 @@ async function probabilisticCell(
       const blocked = results.filter((r) => !r.ok).length;
       const n = results.length;
       const interval = binomialInterval(n, FET_P);
+      const censorBlocked = new Set(
+        pipeline.log
+          .records()
+          .filter((r) => r.verdict === 'block')
+          .map((r) => r.flowId),
+      ).size;
       let residual: RateResult['residual'];
       if (fixed) {
         residual = {
@@ -291,9 +299,13 @@ async function probabilisticCell(
       let code: CellCode;
       if (blocked === 0) code = 'P';
       else if (blocked === n) code = 'B';
-      else if (blocked >= interval[0] && blocked <= interval[1] && (residual?.blocked ?? true))
+      else if (
+        blocked >= interval[0] &&
+        blocked <= interval[1] &&
+        (residual === undefined || !residual.checked || residual.blocked)
+      ) {
         code = 'p26';
-      else code = '~';
+      } else code = '~';
       const pct = ((100 * blocked) / n).toFixed(1);
       const log = pipeline.log.records();
       const why =
@@ -305,7 +317,7 @@ async function probabilisticCell(
         code,
         label: code === 'P' ? 'P' : `${code} ${pct}%`,
         attempts: { ok: n - blocked, failed: blocked, failures: failures(results) },
-        rate: { blocked, n, p: FET_P, interval, ...(residual ? { residual } : {}) },
+        rate: { blocked, n, p: FET_P, interval, censorBlocked, ...(residual ? { residual } : {}) },
         why,
         evidence: sampleEvidence(log),
       };

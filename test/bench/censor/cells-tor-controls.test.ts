@@ -2,6 +2,16 @@
 import { cellTests } from './cells.js';
 
 cellTests(
-  ['tor-tls12', 'tor-tls13', 'https12', 'https13', 'https13-kz-sni', 'https13-kz-sni-trusting', 'http', 'ssh', 'random200'],
+  [
+    'tor-tls12',
+    'tor-tls13',
+    'https12',
+    'https13',
+    'https13-kz-sni',
+    'https13-kz-sni-trusting',
+    'http',
+    'ssh',
+    'random200',
+  ],
   3,
 );

@@ -33,7 +33,11 @@ export function cellTests(rowIds: readonly string[], parallel = 3): void {
         }),
       ),
     );
-    for (const row of group) results.set(row.id, run.then(() => results.get(row.id)!));
+    for (const row of group)
+      results.set(
+        row.id,
+        run.then(() => results.get(row.id)!),
+      );
     chain = run;
   }
   for (const row of rows) {
@@ -45,7 +49,10 @@ export function cellTests(rowIds: readonly string[], parallel = 3): void {
         const ok = satisfies(cell.code, expected);
         assert.notEqual(cell.code, 'error', cell.why);
         if (ok !== undefined) {
-          assert.ok(ok, `measured ${cell.label}, expected ${expected}: ${cell.why}; ${cell.attempts.failures.join('; ')}`);
+          assert.ok(
+            ok,
+            `measured ${cell.label}, expected ${expected}: ${cell.why}; ${cell.attempts.failures.join('; ')}`,
+          );
         }
         if (cell.rate) {
           // What the clients measured and what the censor's log says it did must agree.
@@ -53,7 +60,10 @@ export function cellTests(rowIds: readonly string[], parallel = 3): void {
           if (expected === 'p26') {
             const [lo, hi] = cell.rate.interval;
             assert.equal(cell.rate.n, 200);
-            assert.ok(cell.rate.blocked >= lo && cell.rate.blocked <= hi, `${cell.rate.blocked} outside [${lo}, ${hi}]`);
+            assert.ok(
+              cell.rate.blocked >= lo && cell.rate.blocked <= hi,
+              `${cell.rate.blocked} outside [${lo}, ${hi}]`,
+            );
             assert.equal(cell.rate.residual?.checked, true, cell.rate.residual?.detail);
             assert.equal(cell.rate.residual?.blocked, true, cell.rate.residual?.detail);
           }
