@@ -1,0 +1,253 @@
+// Probe-resistance conformance (censors.md §3.5 P1-P6, §6.3) of steppe's obfs4 server, and the
+// same probes against obfs4proxy with the same identity and drbg-seed, side by side.
+import { test } from 'node:test';
+import assert from 'node:assert/strict';
+import { cp, mkdtemp, rm } from 'node:fs/promises';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { createServer, type AddressInfo } from 'node:net';
+import { randomBytes } from 'node:crypto';
+import { obfs4 } from '../../../src/index.js';
+import {
+  startSteppeObfs4Server,
+  type SteppeObfs4Server,
+} from '../../../src/bench/censor/traffic/steppe-obfs4.js';
+import {
+  obfs4proxyAvailable,
+  startObfs4proxyServer,
+} from '../../../src/bench/censor/traffic/obfs4proxy.js';
+import { Middlebox } from '../../../src/bench/censor/middlebox.js';
+import { Pipeline } from '../../../src/bench/censor/pipeline.js';
+import { probeSet } from '../../../src/bench/probe/probe-set.js';
+import { runProbes } from '../../../src/bench/probe/runner.js';
+import { thresholdSearch } from '../../../src/bench/probe/search.js';
+import { judge } from '../../../src/bench/probe/verdict.js';
+import type { ProbeResult, ProbeTarget } from '../../../src/bench/probe/types.js';
+
+const dial = (cert: string) => async (t: ProbeTarget, signal: AbortSignal) => {
+  try {
+    const s = await obfs4.dial({ host: t.host, port: t.port, cert, iatMode: 0, signal });
+    s.destroy();
+    return true;
+  } catch {
+    return false;
+  }
+};
+
+/** The first client payload of a real session to `target`, seen through a recording relay. */
+async function recordFirstPayload(target: ProbeTarget, cert: string): Promise<Buffer> {
+  let first: Buffer | undefined;
+  const mb = await Middlebox.listen({
+    target,
+    pipeline: new Pipeline([]),
+    tap: (_f, dir, b) => {
+      if (dir === 'c2s' && first === undefined) first = Buffer.from(b);
+    },
+  });
+  try {
+    const s = await obfs4.dial({ host: mb.address.host, port: mb.address.port, cert, iatMode: 0 });
+    s.destroy();
+  } finally {
+    await mb.close();
+  }
+  assert.ok(first && first.length >= 141);
+  return first;
+}
+
+function unauth(rs: readonly ProbeResult[]): ProbeResult[] {
+  return rs.filter((r) => r.group !== 'O4k');
+}
+
+test('steppe obfs4 server, shortened timeouts: P1-P6 hold and nothing tells it apart without the bridge line', async () => {
+  const srv = await startSteppeObfs4Server({
+    iatMode: 0,
+    handshakeTimeoutMs: 1500,
+    closeDelayMs: 700,
+  });
+  try {
+    const recorded = await recordFirstPayload(srv.endpoint, srv.cert);
+    const specs = probeSet('full', { recorded, withBridgeLine: true });
+    const opts = { budgetMs: 6000, authenticatedProbe: dial(srv.cert) };
+    const [results, search] = await Promise.all([
+      runProbes(srv.endpoint, specs, opts),
+      thresholdSearch(srv.endpoint, { ...opts, toleranceMs: 400 }),
+    ]);
+    const v = judge([...results, ...search.results], {
+      toleranceMs: 400,
+      silentWindowMs: [2200, 2200 + 60_000],
+    });
+    for (const p of ['P1', 'P2', 'P3', 'P4', 'P5', 'P6'] as const) {
+      assert.equal(v.conformance[p].pass, true, `${p}: ${v.conformance[p].detail}`);
+    }
+    assert.equal(search.threshold, null, `threshold at ${search.threshold}`);
+    // Every unauthenticated probe: 0 bytes, FIN, at accept + 1.5 s + 0.7 s.
+    for (const r of unauth(results)) {
+      if (r.group === 'T2' || r.id === 'T1-cover') continue;
+      assert.equal(r.outcome, 'fin', r.id);
+      assert.ok(r.closeMs! >= 2150 && r.closeMs! <= 2700, `${r.id} closed at ${r.closeMs}`);
+    }
+    const blind = judge([...unauth(results), ...search.results], {
+      toleranceMs: 400,
+      silentWindowMs: [2200, 62_200],
+    });
+    assert.notEqual(blind.code, 'D', blind.reasons.join('; '));
+    assert.equal(v.code, 'D', 'the bridge line (O4k) is the positive control');
+  } finally {
+    await srv.close();
+  }
+});
+
+test('the prober detects what it should: a pre-0.0.11 byte threshold and a speak-first server', async () => {
+  // obfs4proxy < 0.0.11: FIN once 8192 + d bytes arrived, RST beyond (unread data), silent before.
+  const threshold = 8192 + 1234;
+  const old = createServer((s) => {
+    let n = 0;
+    s.on('error', () => {});
+    s.on('data', (d: Buffer) => {
+      n += d.length;
+      if (n >= threshold) s.resetAndDestroy();
+    });
+    setTimeout(() => s.end(), 1500).unref();
+  });
+  const speaker = createServer((s) => {
+    s.on('error', () => {});
+    s.write(randomBytes(200));
+  });
+  await Promise.all(
+    [old, speaker].map((x) => new Promise<void>((r) => x.listen(0, '127.0.0.1', r))),
+  );
+  const at = (x: typeof old): ProbeTarget => ({
+    host: '127.0.0.1',
+    port: (x.address() as AddressInfo).port,
+  });
+  try {
+    const search = await thresholdSearch(at(old), { budgetMs: 3000, toleranceMs: 400 });
+    assert.ok(
+      search.threshold !== null && Math.abs(search.threshold - threshold) <= 2100,
+      `${search.threshold}`,
+    );
+    assert.equal(judge(search.results, { toleranceMs: 400 }).code, 'D');
+    const r = await runProbes(at(speaker), probeSet('quick'), { budgetMs: 1500 });
+    const v = judge(r);
+    assert.equal(v.code, 'D');
+    assert.equal(v.conformance.P1.pass, false);
+  } finally {
+    old.close();
+    speaker.close();
+  }
+});
+
+/** A steppe server identity whose per-bridge close delay is at most `maxMs` (so the run is short). */
+async function quickIdentity(maxMs: number): Promise<{ dir: string; delayMs: number }> {
+  for (let i = 0; i < 400; i++) {
+    const dir = await mkdtemp(join(tmpdir(), 'steppe-conformance-'));
+    const f = await obfs4.createServer({ stateDir: dir, iatMode: 0 });
+    if (f.closeDelayMs <= maxMs) return { dir, delayMs: f.closeDelayMs };
+    await rm(dir, { recursive: true, force: true });
+  }
+  throw new Error('no identity with a short close delay in 400 tries');
+}
+
+test('steppe and obfs4proxy with the same identity answer the probe set alike (real 30 s + delay timing)', async (t) => {
+  const avail = await obfs4proxyAvailable();
+  if (avail !== true) {
+    if (process.env.CI === 'true') assert.fail(avail);
+    t.skip(avail);
+    return;
+  }
+  const id = await quickIdentity(3000);
+  const ours = await startSteppeObfs4Server({ iatMode: 0, stateDir: id.dir });
+  const ref = await startObfs4proxyServer({ iatMode: 0, stateFrom: id.dir });
+  // Second instances of both, same identity: a "restarted" server for the replay check.
+  const copy = await mkdtemp(join(tmpdir(), 'steppe-conformance-b-'));
+  await cp(join(id.dir, 'obfs4_state.json'), join(copy, 'obfs4_state.json'));
+  let ours2: SteppeObfs4Server | undefined;
+  let ref2: Awaited<ReturnType<typeof startObfs4proxyServer>> | undefined;
+  try {
+    assert.equal(ours.cert, ref.cert, 'same identity, same bridge line');
+    ours2 = await startSteppeObfs4Server({ iatMode: 0, stateDir: copy });
+    ref2 = await startObfs4proxyServer({ iatMode: 0, stateFrom: id.dir });
+    const expectedMs = 30_000 + id.delayMs;
+    const recOurs = await recordFirstPayload(ours.endpoint, ours.cert);
+    const recRef = await recordFirstPayload(ref.endpoint, ref.cert);
+    const opts = (cert: string) => ({
+      budgetMs: expectedMs + 8000,
+      authenticatedProbe: dial(cert),
+    });
+    const [a, b, restartOurs, restartRef] = await Promise.all([
+      runProbes(
+        ours.endpoint,
+        probeSet('full', { recorded: recOurs, withBridgeLine: true }),
+        opts(ours.cert),
+      ),
+      runProbes(
+        ref.endpoint,
+        probeSet('full', { recorded: recRef, withBridgeLine: true }),
+        opts(ref.cert),
+      ),
+      runProbes(
+        ours2.endpoint,
+        [{ id: 'R1-after-restart', group: 'Rx', kind: 'raw', payload: recOurs }],
+        opts(ours.cert),
+      ),
+      runProbes(
+        ref2.endpoint,
+        [{ id: 'R1-after-restart', group: 'Rx', kind: 'raw', payload: recRef }],
+        opts(ref.cert),
+      ),
+    ]);
+    const tol = 1000;
+    const va = judge(a, { toleranceMs: tol });
+    const vb = judge(b, { toleranceMs: tol });
+    for (const p of ['P1', 'P2', 'P3', 'P4', 'P5', 'P6'] as const) {
+      assert.equal(va.conformance[p].pass, true, `steppe ${p}: ${va.conformance[p].detail}`);
+      assert.equal(vb.conformance[p].pass, true, `obfs4proxy ${p}: ${vb.conformance[p].detail}`);
+    }
+    // Probe by probe: same bytes (none), same close type, same close time within ±1 s, and the
+    // close time is the reference's accept + 30 s + the per-bridge delay.
+    for (let i = 0; i < a.length; i++) {
+      const x = a[i]!;
+      const y = b[i]!;
+      assert.equal(x.id, y.id);
+      assert.equal(x.bytesReceived, y.bytesReceived, `${x.id} bytes`);
+      assert.equal(x.outcome, y.outcome, `${x.id}: steppe ${x.outcome}, obfs4proxy ${y.outcome}`);
+      if (
+        x.closeMs !== undefined &&
+        y.closeMs !== undefined &&
+        x.group !== 'T2' &&
+        x.id !== 'T1-cover'
+      ) {
+        assert.ok(
+          Math.abs(x.closeMs - y.closeMs) <= tol,
+          `${x.id}: ${x.closeMs} vs ${y.closeMs} ms`,
+        );
+        assert.ok(
+          Math.abs(x.closeMs - expectedMs) <= 1500,
+          `${x.id}: ${x.closeMs} vs expected ${expectedMs}`,
+        );
+      }
+    }
+    assert.equal(
+      judge(unauth(a), { toleranceMs: tol }).code,
+      judge(unauth(b), { toleranceMs: tol }).code,
+    );
+    t.diagnostic(
+      `restart replay (censors.md §3.3 gap): steppe ${restartOurs[0]!.bytesReceived} B, obfs4proxy ${restartRef[0]!.bytesReceived} B back`,
+    );
+    // §6.3 asks more of steppe than of the reference here: a recorded handshake replayed to a
+    // restarted server within the hour must get the Rn treatment, which needs a replay filter
+    // that survives restarts.
+    await t.test(
+      'P3 across a server restart: a replayed handshake gets no answer',
+      { todo: 'the obfs4 replay filter lives in memory only (like obfs4proxy 0.0.14)' },
+      () => assert.equal(restartOurs[0]!.bytesReceived, 0),
+    );
+  } finally {
+    await ours.close();
+    await ref.close();
+    await ours2?.close();
+    await ref2?.close();
+    await rm(id.dir, { recursive: true, force: true });
+    await rm(copy, { recursive: true, force: true });
+  }
+});
