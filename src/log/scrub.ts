@@ -26,12 +26,15 @@ const BARE_V6 =
  * keeping ports. Strings that only look similar (times like 12:34:56, versions like 1.2.3) stay.
  */
 export function scrubText(text: string): string {
-  return text
-    .replace(BRACKETED_V6, (m: string, ip: string, port: string | undefined) =>
-      isIPv6(ip) ? `${SCRUBBED}${port ?? ''}` : m,
-    )
-    .replace(V4, (m: string, ip: string, port: string | undefined) =>
-      isIPv4(ip) ? `${SCRUBBED}${port ?? ''}` : m,
-    )
-    .replace(BARE_V6, (m: string, ip: string) => (isIPv6(ip) ? SCRUBBED : m));
+  return (
+    text
+      .replace(BRACKETED_V6, (m: string, ip: string, port: string | undefined) =>
+        isIPv6(ip) ? `${SCRUBBED}${port ?? ''}` : m,
+      )
+      // Bare IPv6 before IPv4, so that ::ffff:192.0.2.1 goes as a whole.
+      .replace(BARE_V6, (m: string, ip: string) => (isIPv6(ip) ? SCRUBBED : m))
+      .replace(V4, (m: string, ip: string, port: string | undefined) =>
+        isIPv4(ip) ? `${SCRUBBED}${port ?? ''}` : m,
+      )
+  );
 }

@@ -299,10 +299,9 @@ export async function ensureStateDir(dir: string): Promise<void> {
         : code === 'ENOTDIR' || code === 'EEXIST'
           ? '; a file is in the way: remove it or choose another DataDirectory'
           : '';
-    return envError(
-      `TOR_PT_STATE_LOCATION ${JSON.stringify(dir)}: ${what}: ${code} ${(e as Error).message}${hint}`,
-      e,
-    );
+    const text = (e as Error).message;
+    const why = text.startsWith(code) ? text : `${code} ${text}`;
+    return envError(`TOR_PT_STATE_LOCATION ${JSON.stringify(dir)}: ${what}: ${why}${hint}`, e);
   };
   try {
     await mkdir(dir, { recursive: true, mode: 0o700 });
