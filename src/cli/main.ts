@@ -8,6 +8,9 @@ import { Command } from 'commander';
 import { VERSION } from '../version.js';
 import { builtinRegistry } from '../transports/builtins.js';
 import { isManagedInvocation, runManagedCli } from './managed.js';
+import { registerBenchCensor } from './bench-censor.js';
+import { registerProbe } from './probe.js';
+import { registerDemo } from './demo.js';
 
 const program = new Command();
 program
@@ -18,6 +21,9 @@ program
   .version(VERSION, '-V, --version');
 
 // Each subcommand lives in its own module and registers itself here.
+registerBenchCensor(program);
+registerProbe(program);
+registerDemo(program);
 
 // Started by tor (TOR_PT_MANAGED_TRANSPORT_VER set, flags only): a managed pluggable transport.
 if (isManagedInvocation(process.argv.slice(2), process.env)) {

@@ -31,8 +31,12 @@ export interface MatrixOptions {
   readonly concurrency?: number;
   /** Key size of the national root (4096 as in 2019). */
   readonly nationalRootBits?: number;
+  /** Rows measured at once (each row's cells run one after another). */
+  readonly parallel?: number;
   /** Called after each cell, for progress output. */
   readonly onCell?: (cell: CellResult, row: TrafficKind, column: CensorColumn) => void;
+  /** Called when a row's traffic has started (its bridge line or certificate names). */
+  readonly onTraffic?: (row: TrafficKind, traffic: RunningTraffic) => void;
   /** Called when a row cannot run here. */
   readonly onSkip?: (row: TrafficKind, why: string) => void;
 }
@@ -412,6 +416,7 @@ export async function runRow(
 ): Promise<CellResult[]> {
   const ca = o.nationalCa;
   const traffic = await row.start({ nationalRootPem: (await ca()).root.certPem });
+  o.onTraffic?.(row, traffic);
   const cells: CellResult[] = [];
   try {
     for (const column of columns) {
@@ -449,18 +454,32 @@ export async function runMatrix(o: MatrixOptions = {}): Promise<MatrixReport> {
   const rows = o.rows ?? ROWS;
   const columns = o.columns ?? COLUMNS;
   const nationalCa = lazyNationalCa(o.nationalRootBits);
-  const rowInfo: Array<MatrixReport['rows'][number]> = [];
-  const cells: CellResult[] = [];
-  for (const row of rows) {
+  const perRow = await mapLimit(rows, o.parallel ?? 1, async (row) => {
+    const info: {
+      id: string;
+      label: string;
+      group: string;
+      description?: string;
+      skipped?: string;
+    } = {
+      id: row.id,
+      label: row.label,
+      group: row.group,
+    };
     const avail = await row.available();
     if (avail !== true) {
-      rowInfo.push({ id: row.id, label: row.label, group: row.group, skipped: avail });
+      info.skipped = avail;
       o.onSkip?.(row, avail);
-      continue;
+      return { info, cells: [] as CellResult[] };
     }
-    rowInfo.push({ id: row.id, label: row.label, group: row.group });
-    cells.push(...(await runRow(row, columns, { ...o, nationalCa })));
-  }
+    const onTraffic = (r: TrafficKind, t: RunningTraffic): void => {
+      if (t.description !== undefined) info.description = t.description;
+      o.onTraffic?.(r, t);
+    };
+    return { info, cells: await runRow(row, columns, { ...o, nationalCa, onTraffic }) };
+  });
+  const rowInfo = perRow.map((x) => x.info);
+  const cells = perRow.flatMap((x) => x.cells);
   return {
     generatedAt: new Date().toISOString(),
     seed: o.seed ?? 1,
