@@ -1,5 +1,5 @@
 import type { CellResult, MatrixReport } from '../matrix.js';
-import { CODE_MEANING } from './legend.js';
+import { CODE_MEANING, codeLabel } from './legend.js';
 import { cellText } from './terminal.js';
 
 function esc(s: unknown): string {
@@ -95,7 +95,10 @@ export function renderHtml(r: MatrixReport, title = 'steppe censor bench'): stri
     .join('');
   const used = [...new Set(r.cells.map((c) => c.code))];
   const legend = used
-    .map((c) => `<span><b class="${cls(c)}"></b>${esc(c)}: ${esc(CODE_MEANING[c] ?? c)}</span>`)
+    .map(
+      (c) =>
+        `<span><b class="${cls(c)}"></b>${esc(codeLabel(c))}: ${esc(CODE_MEANING[c] ?? c)}</span>`,
+    )
     .join('');
   const colLabel = new Map(r.columns.map((c) => [c.id, c.label]));
   const rowLabel = new Map(r.rows.map((x) => [x.id, x.label]));

@@ -2,7 +2,7 @@
 export const CODE_MEANING: Readonly<Record<string, string>> = {
   P: 'passes',
   B: 'blocked (every session failed)',
-  p26: 'blocked at random per connection (measured rate; GFW p ≈ 0.263) plus the 180 s residual',
+  p26: 'each connection blocked at random, n% measured (the GFW rule: p ≈ 0.263), then the 180 s residual',
   D: 'detected by active probing, then blocked',
   I: 'intercepted: the censor read the plaintext',
   S: 'passes; a score-only fingerprint (silent server, uniform close time)',
@@ -10,3 +10,8 @@ export const CODE_MEANING: Readonly<Record<string, string>> = {
   'n/a': 'not applicable',
   error: 'the cell could not run',
 };
+
+/** How a code is written in tables and legends. */
+export function codeLabel(code: string): string {
+  return code === 'p26' ? 'B n%' : code;
+}

@@ -1,5 +1,5 @@
 import type { CellResult, MatrixReport } from '../matrix.js';
-import { CODE_MEANING } from './legend.js';
+import { CODE_MEANING, codeLabel } from './legend.js';
 
 export interface TableOptions {
   /** ANSI colours (a TTY). */
@@ -18,12 +18,16 @@ const ANSI: Readonly<Record<string, string>> = {
 };
 const RESET = '\x1b[0m';
 
-/** The text of a cell in the table: the code, the measured rate, and "!" when it contradicts §6.4. */
+/**
+ * The text of a cell in the table: the code ("B 26%" for blocking at a measured rate), and "!"
+ * when it contradicts censors.md §6.4.
+ */
 export function cellText(c: CellResult): string {
-  const base =
-    c.rate && c.code !== 'P'
-      ? `${c.code === 'p26' ? '' : `${c.code} `}${((100 * c.rate.blocked) / c.rate.n).toFixed(0)}%`
-      : c.code;
+  let base: string = c.code;
+  if (c.rate && c.code !== 'P') {
+    const pct = `${((100 * c.rate.blocked) / c.rate.n).toFixed(0)}%`;
+    base = c.code === 'p26' ? `B ${pct}` : `${c.code} ${pct}`;
+  }
   return c.matches === false ? `${base}!` : base;
 }
 
@@ -57,7 +61,7 @@ export function renderTable(r: MatrixReport, o: TableOptions = {}): string {
   lines.push(
     [...used]
       .filter((c) => CODE_MEANING[c])
-      .map((c) => `${c} = ${CODE_MEANING[c]}`)
+      .map((c) => `${codeLabel(c)} = ${CODE_MEANING[c]}`)
       .join('; '),
   );
   const mismatches = r.cells.filter((c) => c.matches === false);
