@@ -72,6 +72,8 @@ function handleClient(
   let opened = false;
   serveSocks(socket, {
     signal: lifecycle.signal,
+    // Tor never half-closes a connection: the first EOF ends it, as in obfs4proxy's copyLoop.
+    halfClose: false,
     onConnect: async (req, signal): Promise<Duplex> => {
       target = logger.addr(formatHostPort(req.target));
       // Bad Bridge line args fail before anything goes on the wire.

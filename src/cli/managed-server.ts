@@ -128,7 +128,8 @@ function handleServer(
     }
     if (channels.connectionOpened.hasSubscribers)
       channels.connectionOpened.publish({ transport: name, role: 'server' });
-    const r = await relay(or, stream, { signal: lifecycle.signal });
+    // The first EOF ends the connection, as in obfs4proxy's copyLoop (tor never half-closes).
+    const r = await relay(or, stream, { signal: lifecycle.signal, halfClose: false });
     socket.destroy();
     if (r.error !== undefined)
       logger.warn(`${name}(${shown}) - closed connection: ${r.error.message}`);

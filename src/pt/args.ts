@@ -191,3 +191,29 @@ export function parseServerTransportOptions(s: string): Map<string, PtArgs> {
   }
   return out;
 }
+
+/**
+ * Inverse of encodeSmethodArgs: `k=v,k=v` with `\` escapes, as tor copies it into the bridge's
+ * extra-info and bridge line tooling reads it back.
+ * @throws InvalidArgsError on a missing "=", an empty key or a dangling escape.
+ */
+export function parseSmethodArgs(s: string): PtArgs {
+  const out: MutableArgs = new Map();
+  if (s.length === 0) return out;
+  let i = 0;
+  // Each iteration consumes at least the "=", so at most s.length iterations.
+  for (;;) {
+    const key = readUntil(s, i, '=,');
+    i = key.end;
+    if (i >= s.length || s[i] !== '=') {
+      throw new InvalidArgsError(`no "=" in SMETHOD ARGS entry ${JSON.stringify(key.text)}`);
+    }
+    if (key.text.length === 0) throw new InvalidArgsError('empty key in SMETHOD ARGS');
+    const value = readUntil(s, i + 1, ',');
+    add(out, key.text, value.text);
+    i = value.end;
+    if (i >= s.length) break;
+    i += 1;
+  }
+  return out;
+}

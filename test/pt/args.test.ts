@@ -9,6 +9,7 @@ import {
   encodeSmethodArgs,
   parseClientArgs,
   parseServerTransportOptions,
+  parseSmethodArgs,
   type PtArgs,
 } from '../../src/pt/args.js';
 import { InvalidArgsError, PtError } from '../../src/errors.js';
@@ -183,5 +184,22 @@ test('server transport options: goptlib good and bad tables', () => {
       }
     }),
     { numRuns: 2000 },
+  );
+});
+
+test('SMETHOD ARGS decode back to what was encoded', () => {
+  assert.deepEqual(
+    parseSmethodArgs('cert=AbC/+9,iat-mode=0'),
+    args({ cert: ['AbC/+9'], 'iat-mode': ['0'] }),
+  );
+  assert.deepEqual(parseSmethodArgs(''), new Map());
+  assert.throws(() => parseSmethodArgs('cert'), /no "="/);
+  assert.throws(() => parseSmethodArgs('=x'), /empty key/);
+  fc.assert(
+    fc.property(argsArb, (a) => {
+      const sorted = new Map([...a.entries()].sort(([x], [y]) => (x < y ? -1 : x > y ? 1 : 0)));
+      assert.deepEqual(parseSmethodArgs(encodeSmethodArgs(a)), sorted);
+    }),
+    { numRuns: 500 },
   );
 });

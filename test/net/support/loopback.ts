@@ -63,6 +63,10 @@ export async function echoServer(): Promise<{
 export function readN(s: Readable, n: number, timeoutMs = 5000): Promise<Buffer> {
   return new Promise((resolve, reject) => {
     let buf = Buffer.alloc(0);
+    if (s.readableEnded || s.destroyed) {
+      reject(new Error(`ended before reading ${n} bytes`));
+      return;
+    }
     const t = setTimeout(
       () => done(new Error(`timeout: got ${buf.length} of ${n} bytes`)),
       timeoutMs,
