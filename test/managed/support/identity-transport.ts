@@ -84,7 +84,7 @@ export const identityTransport: Transport = {
         ),
       );
     } catch (e) {
-      return Promise.reject(e);
+      return Promise.reject(e instanceof Error ? e : new Error(String(e)));
     }
   },
 };
