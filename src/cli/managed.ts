@@ -165,5 +165,11 @@ export async function runManagedCli(argv: readonly string[], deps: ManagedDeps):
     process.stderr.write(`steppe: internal error: ${e.stack ?? e.message}\n`);
     process.exit(70);
   });
+  // A promise nobody awaited failed: a bug worth reporting (tor logs our stderr), but one
+  // connection's failure must not take down every other connection of the bridge.
+  process.on('unhandledRejection', (reason) => {
+    const text = reason instanceof Error ? (reason.stack ?? reason.message) : 'non-Error rejection';
+    process.stderr.write(`steppe: unhandled rejection: ${text}\n`);
+  });
   await runManaged(argv, deps);
 }

@@ -1,0 +1,161 @@
+// A real tor network on loopback (../shared/tor-testnet/run.sh) with steppe as the client PT,
+// the bridge PT, or both, at iat-mode 0 and 1; and with the steppe client reaching the bridge
+// through the project's own SOCKS5 and HTTP CONNECT proxies.
+//
+// run.sh has no way to add client torrc lines (Socks5Proxy/HTTPSProxy, which tor would turn into
+// TOR_PT_PROXY), so the proxy runs give tor a small wrapper as CLIENT_PT that sets TOR_PT_PROXY
+// and execs bin/steppe: the PT sees exactly what tor would hand it. tor then logs that the PT
+// sent "PROXY DONE" unasked, which it ignores.
+//
+// Slow (20–40 s a run): runs when CI=true or STEPPE_TESTNET=1. In CI a missing tor or obfs4proxy
+// fails the suite instead of skipping it.
+import { test } from 'node:test';
+import assert from 'node:assert/strict';
+import { spawn } from 'node:child_process';
+import { existsSync } from 'node:fs';
+import { chmod, mkdtemp, rm, writeFile } from 'node:fs/promises';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { fileURLToPath } from 'node:url';
+import { startHttpConnectProxy, startSocksProxy, type TestProxy } from '../net/support/proxies.js';
+
+const RUN_SH = fileURLToPath(new URL('../../../../shared/tor-testnet/run.sh', import.meta.url));
+const STEPPE = fileURLToPath(new URL('../../../bin/steppe', import.meta.url));
+const OBFS4PROXY = '/usr/bin/obfs4proxy';
+const CI = process.env['CI'] === 'true';
+const ENABLED = CI || process.env['STEPPE_TESTNET'] === '1';
+
+function which(cmd: string): string | null {
+  for (const dir of (process.env['PATH'] ?? '/usr/bin:/bin').split(':')) {
+    const p = join(dir, cmd);
+    if (existsSync(p)) return p;
+  }
+  return null;
+}
+
+const missing = [
+  ...['tor', 'tor-gencert', 'curl', 'python3'].filter((c) => which(c) === null),
+  ...(existsSync(OBFS4PROXY) ? [] : ['obfs4proxy']),
+  ...(existsSync(RUN_SH) ? [] : [RUN_SH]),
+];
+
+const skip: string | false = !ENABLED
+  ? 'the tor testnet runs only with CI=true or STEPPE_TESTNET=1'
+  : missing.length > 0 && !CI
+    ? `missing ${missing.join(', ')}`
+    : false;
+
+interface RunResult {
+  code: number | null;
+  output: string;
+  result: string;
+}
+
+function runTestnet(env: Record<string, string>): Promise<RunResult> {
+  return new Promise((resolve, reject) => {
+    const child = spawn('bash', [RUN_SH], {
+      env: { ...process.env, ...env },
+      stdio: ['ignore', 'pipe', 'pipe'],
+    });
+    let output = '';
+    child.stdout.setEncoding('utf8');
+    child.stderr.setEncoding('utf8');
+    child.stdout.on('data', (c: string) => (output += c));
+    child.stderr.on('data', (c: string) => (output += c));
+    // run.sh bounds itself (bootstrap 240 s, fetches 4 × 60 s); this is the last resort.
+    const timer = setTimeout(() => child.kill('SIGTERM'), 420_000);
+    child.once('error', (e) => {
+      clearTimeout(timer);
+      reject(e);
+    });
+    child.once('exit', (code) => {
+      clearTimeout(timer);
+      const result = output.split('\n').find((l) => l.startsWith('RESULT: ')) ?? '';
+      resolve({ code, output, result });
+    });
+  });
+}
+
+function assertOk(r: RunResult, what: string): void {
+  if (r.code !== 0 || !r.result.startsWith('RESULT: OK')) {
+    assert.fail(`${what}: run.sh exited ${r.code}\n${r.output.split('\n').slice(-80).join('\n')}`);
+  }
+  console.log(`${what}: ${r.result}`);
+  // Nothing left behind: every PT exited with its tor (stdin closed), every tor on SIGTERM.
+  const leftovers = r.output
+    .split('\n')
+    .filter((l) => /still alive, sending SIGTERM|did not exit on SIGTERM/.test(l));
+  assert.deepEqual(leftovers, [], `${what}: processes outlived the run`);
+}
+
+async function proxyRun(kind: 'socks5' | 'http'): Promise<void> {
+  const dir = await mkdtemp(join(tmpdir(), 'steppe-testnet-'));
+  let proxy: TestProxy | null = null;
+  try {
+    proxy =
+      kind === 'socks5'
+        ? await startSocksProxy({ auth: { username: 'steppe', password: 'testnet' } })
+        : await startHttpConnectProxy();
+    const uri =
+      kind === 'socks5'
+        ? `socks5://steppe:testnet@127.0.0.1:${proxy.port}`
+        : `http://127.0.0.1:${proxy.port}`;
+    const wrapper = join(dir, `steppe-via-${kind}`);
+    await writeFile(
+      wrapper,
+      `#!/bin/sh\nTOR_PT_PROXY='${uri}'\nexport TOR_PT_PROXY\nexec '${STEPPE}' "$@"\n`,
+    );
+    await chmod(wrapper, 0o755);
+    const r = await runTestnet({ CLIENT_PT: wrapper, BRIDGE_PT: OBFS4PROXY, IAT_MODE: '0' });
+    assertOk(r, `steppe client via ${kind} proxy`);
+    // Every connection the client PT made went through the proxy, to the bridge's obfs4 port.
+    const obfs4Port = /bridge line: Bridge obfs4 127\.0\.0\.1:(\d+)/.exec(r.output)?.[1];
+    assert.ok(obfs4Port !== undefined, 'run.sh printed the bridge line');
+    assert.ok(proxy.targets.length >= 1, 'the proxy carried the client PT connection');
+    for (const t of proxy.targets) assert.equal(t, `127.0.0.1:${obfs4Port}`);
+  } finally {
+    await proxy?.close();
+    await rm(dir, { recursive: true, force: true });
+  }
+}
+
+test(
+  'preflight: tor, tor-gencert, obfs4proxy, curl, python3 and run.sh are present',
+  { skip },
+  () => {
+    assert.deepEqual(missing, [], `install them: apt-get install -y tor obfs4proxy curl python3`);
+  },
+);
+
+const matrix: Array<[string, Record<string, string>]> = [];
+for (const iat of ['0', '1']) {
+  matrix.push([
+    `steppe client, obfs4proxy bridge, iat-mode ${iat}`,
+    { CLIENT_PT: STEPPE, BRIDGE_PT: OBFS4PROXY, IAT_MODE: iat },
+  ]);
+  matrix.push([
+    `obfs4proxy client, steppe bridge, iat-mode ${iat}`,
+    { CLIENT_PT: OBFS4PROXY, BRIDGE_PT: STEPPE, IAT_MODE: iat },
+  ]);
+  matrix.push([
+    `steppe client, steppe bridge, iat-mode ${iat}`,
+    { CLIENT_PT: STEPPE, BRIDGE_PT: STEPPE, IAT_MODE: iat },
+  ]);
+}
+
+for (const [name, env] of matrix) {
+  test(`tor testnet: ${name}`, { skip, timeout: 480_000 }, async () => {
+    assertOk(await runTestnet(env), name);
+  });
+}
+
+test(
+  'tor testnet: steppe client through a SOCKS5 proxy (TOR_PT_PROXY)',
+  { skip, timeout: 480_000 },
+  () => proxyRun('socks5'),
+);
+test(
+  'tor testnet: steppe client through an HTTP CONNECT proxy (TOR_PT_PROXY)',
+  { skip, timeout: 480_000 },
+  () => proxyRun('http'),
+);
