@@ -8,7 +8,7 @@ import { fileURLToPath } from 'node:url';
 import { resolve } from 'node:path';
 import { obfs4proxyImpl, steppeImpl, type Impl } from './pt-pair.js';
 
-export type Phase = 'ceiling' | 'handshake' | 'bulk' | 'timing' | 'memory' | 'mixed';
+export type Phase = 'ceiling' | 'handshake' | 'bulk' | 'timing' | 'memory' | 'mixed' | 'syscalls';
 export const ALL_PHASES: readonly Phase[] = [
   'ceiling',
   'handshake',
@@ -16,6 +16,7 @@ export const ALL_PHASES: readonly Phase[] = [
   'timing',
   'memory',
   'mixed',
+  'syscalls',
 ];
 
 export interface Config {
@@ -56,7 +57,7 @@ const USAGE = `usage: npm run bench:perf -- [options]
   --reps N             repetitions per metric, A/B alternating (default 3; 1 with --quick)
   --a IMPL, --b IMPL   sides to compare: steppe | obfs4proxy | a path to an obfs4proxy-like binary
                        (default: --a steppe --b obfs4proxy)
-  --phases LIST        comma list of ${ALL_PHASES.join(',')} (default: all; mixed only in full runs)
+  --phases LIST        comma list of ${ALL_PHASES.join(',')} (default: all; mixed and syscalls only in full runs)
   --out DIR            where to write perf-*.json/.md/.svg (default: <repo>/bench-results)
   --profile DIR        run steppe under node --cpu-prof, write profiles to DIR and summarise them
   -h, --help`;
@@ -99,7 +100,7 @@ export function parseConfig(argv: readonly string[]): Config {
             throw new RangeError(`unknown phase ${p}`);
           return p as Phase;
         })
-      : ALL_PHASES.filter((p) => !(quick && p === 'mixed')),
+      : ALL_PHASES.filter((p) => !(quick && (p === 'mixed' || p === 'syscalls'))),
   );
   const profileDir = values.profile !== undefined ? resolve(values.profile) : undefined;
   const root = fileURLToPath(new URL('../../../', import.meta.url));

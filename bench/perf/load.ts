@@ -71,6 +71,8 @@ export interface BulkResult {
   cpu: CpuDelta;
   /** CPU seconds per 2^30 application bytes, per PT process. */
   cpuPerGiB: { client: number; server: number };
+  /** Every byte delivered from the first dial to the end (warm-up included), for syscall counts. */
+  totalBytes: number;
   /** The measurement window, in performance.now() milliseconds (for the timing relay). */
   windowMs: [number, number];
   error?: string;
@@ -132,7 +134,9 @@ export async function bulk(t: Target, sink: Sink, o: BulkOptions): Promise<BulkR
     cpu: { client: Number.NaN, server: Number.NaN, harness: Number.NaN, system: Number.NaN },
     cpuPerGiB: { client: Number.NaN, server: Number.NaN },
     windowMs: [Number.NaN, Number.NaN],
+    totalBytes: 0,
   };
+  const uploadedBefore = sink.uploaded;
   try {
     const dialled = await Promise.all(Array.from({ length: o.conns }, () => t.dial()));
     socks.push(...dialled);
@@ -170,6 +174,7 @@ export async function bulk(t: Target, sink: Sink, o: BulkOptions): Promise<BulkR
   } catch (err) {
     result.error = errText(err);
   } finally {
+    result.totalBytes = o.dir === 'up' ? sink.uploaded - uploadedBefore : down;
     for (const stop of stops) stop();
     for (const s of socks) s.destroy();
     sink.destroyAll();

@@ -23,10 +23,12 @@ import {
 import { killAllPts, PtPair, type Impl } from './pt-pair.js';
 import { summarizeProfiles } from './profile.js';
 import { RelayTimer } from './timing.js';
+import { haveStrace, traceSyscalls } from './syscalls.js';
 import {
   MetricSet,
   type CeilingRow,
   type MixedRow,
+  type SyscallRow,
   type Report,
   type Side,
   type TimingCell,
@@ -40,7 +42,7 @@ import { metricsSvg, timingSvg } from './svg.js';
 const started = performance.now();
 const notes: string[] = [];
 /** Cores used by other processes during each measurement window (noise indicator). */
-const otherLoads: number[] = [];
+const otherLoads: Record<Side, number[]> = { A: [], B: [] };
 
 function progress(msg: string): void {
   const t = ((performance.now() - started) / 1000).toFixed(1).padStart(6);
@@ -78,8 +80,9 @@ class Slot {
   async get(): Promise<PtPair> {
     if (this.pair?.alive) return this.pair;
     if (this.pair) {
-      const why = `${this.name} (iat-mode ${this.mode}) died and was restarted; stderr: ${this.pair.client.stderr.slice(-300)} ${this.pair.server.stderr.slice(-300)}`;
-      notes.push(why.replace(/\s+/g, ' '));
+      const reason = this.pair.deathReason();
+      crashes.push({ pt: `${this.name} iat-mode ${this.mode}`, reason });
+      const why = `${this.name} (iat-mode ${this.mode}) died and was restarted: ${reason}`;
       progress(why);
       await this.pair.stop();
       this.pair = undefined;
@@ -91,6 +94,7 @@ class Slot {
         iatMode: this.mode,
         orPort: this.orPort,
         stopGraceMs: this.stopGraceMs,
+        ...(sharedServerState !== undefined ? { serverState: sharedServerState } : {}),
       });
       pidRoles.set(this.pair.client.pid, `${this.client.name}-client-iat${this.mode}`);
       pidRoles.set(this.pair.server.pid, `${this.server.name}-server-iat${this.mode}`);
@@ -110,6 +114,11 @@ class Slot {
     this.pair = undefined;
   }
 }
+
+/** One bridge identity for every server of the run (see PairOptions.serverState). */
+let sharedServerState: string | undefined;
+/** PT crashes seen during the run, per side name. */
+const crashes: { pt: string; reason: string }[] = [];
 
 /** PID → role, for naming CPU profiles. */
 const pidRoles = new Map<number, string>();
@@ -137,7 +146,19 @@ async function main(): Promise<number> {
   const ceiling: CeilingRow[] = [];
   const timing: TimingCell[] = [];
   const mixed: MixedRow[] = [];
+  const syscalls: SyscallRow[] = [];
   const sides: Side[] = ['A', 'B'];
+
+  // One bridge identity, made by the baseline, for every server of both sides.
+  try {
+    const boot = await PtPair.start({ client: cfg.b, server: cfg.b, iatMode: 0, orPort });
+    sharedServerState = boot.serverStateJson();
+    await boot.stop();
+  } catch (err) {
+    notes.push(
+      `each server uses its own bridge identity (could not make a shared one: ${errText(err).split('\n')[0]})`,
+    );
+  }
 
   if (cfg.phases.has('ceiling')) {
     for (const dir of ['up', 'down'] as const) {
@@ -195,8 +216,9 @@ async function main(): Promise<number> {
       metrics.define('hs.cpu.server', g, 'server CPU per connection', 'ms', 'lower');
       await alternate('handshakes', ids, cfg.reps, async (side, pair) => {
         const r = await handshakes(slots[side].target(pair), cfg.handshake);
+        if (!pair.alive) throw new Error(`PT died during the measurement: ${pair.deathReason()}`);
         const other = otherLoad(r.cpu, r.seconds);
-        otherLoads.push(other);
+        otherLoads[side].push(other);
         metrics.add('hs.rate', side, r.perSecond);
         metrics.add('hs.p50', side, median(r.latenciesMs));
         metrics.add('hs.p99', side, percentile(r.latenciesMs, 99));
@@ -245,9 +267,12 @@ async function main(): Promise<number> {
           );
           await alternate(id, [id, ...cpuIds], cfg.reps, async (side, pair) => {
             const r = await bulk(slots[side].target(pair), sink, { ...w, dir, conns, chunk });
+            // A PT that died inside the window makes its numbers meaningless: drop them.
+            if (!pair.alive)
+              throw new Error(`PT died during the measurement: ${pair.deathReason()}`);
             if (r.error) throw new Error(r.error);
             const other = otherLoad(r.cpu, r.seconds);
-            otherLoads.push(other);
+            otherLoads[side].push(other);
             metrics.add(id, side, r.mbps);
             metrics.add(cpuIds[0] ?? '', side, r.cpuPerGiB.client);
             metrics.add(cpuIds[1] ?? '', side, r.cpuPerGiB.server);
@@ -404,13 +429,63 @@ async function main(): Promise<number> {
     }
   }
 
+  if (cfg.phases.has('syscalls')) {
+    if (!haveStrace()) {
+      notes.push('syscall counts skipped: strace is not installed');
+    } else {
+      for (const side of sides) {
+        const slot = new Slot(impls[side], impls[side], 0, orPort, stopGraceMs);
+        try {
+          const pair = await slot.get();
+          for (const dir of ['up', 'down'] as const) {
+            const tc = traceSyscalls(pair.client.pid);
+            const ts = traceSyscalls(pair.server.pid);
+            // Give strace time to attach to every thread before the traffic starts.
+            await sleep(300);
+            const r = await bulk(slot.target(pair), sink, {
+              dir,
+              conns: 1,
+              chunk,
+              warmupMs: 300,
+              measureMs: cfg.quick ? 700 : 1500,
+            });
+            const counts = { client: await tc.stop(), server: await ts.stop() };
+            if (r.error) throw new Error(r.error);
+            const mib = r.totalBytes / 2 ** 20;
+            for (const role of ['client', 'server'] as const) {
+              const total = counts[role].reduce((n, c) => n + c.calls, 0);
+              syscalls.push({
+                side: side === 'A' ? nameA : nameB,
+                dir,
+                role,
+                mib,
+                totalPerMiB: total / mib,
+                perFrame: total / mib / (2 ** 20 / 1427),
+                top: counts[role].slice(0, 5).map((c) => ({ name: c.name, perMiB: c.calls / mib })),
+              });
+            }
+            progress(`syscalls ${slot.name} ${ARROW[dir]}: ${mib.toFixed(0)} MiB traced`);
+          }
+        } catch (err) {
+          notes.push(`syscall counts for ${slot.name}: ${errText(err).split('\n')[0]}`);
+        } finally {
+          sink.destroyAll();
+          await slot.stop();
+        }
+      }
+    }
+  }
+
   await sink.close();
   const durationSec = (performance.now() - started) / 1000;
-  const otherMedian = median(otherLoads);
-  const otherMax = Math.max(0, ...otherLoads);
+  const allOther = [...otherLoads.A, ...otherLoads.B];
+  const otherMedian = median(allOther);
+  const otherMax = Math.max(0, ...allOther);
   if (otherMedian > 0.25) {
     notes.push(
-      `Other processes used a median of ${otherMedian.toFixed(2)} cores (max ${otherMax.toFixed(2)}) during the measurement windows of a ${cpus().length}-core machine: absolute numbers are depressed and noisy; the A/B ratios (alternating runs) are the robust part.`,
+      `Other processes used a median of ${otherMedian.toFixed(2)} cores (max ${otherMax.toFixed(2)}; ` +
+        `A's windows ${median(otherLoads.A).toFixed(2)}, B's ${median(otherLoads.B).toFixed(2)}) during the measurement windows ` +
+        `of a ${cpus().length}-core machine: absolute numbers are depressed and noisy; the A/B ratios (alternating runs) are the robust part.`,
     );
   }
   if (cfg.profileDir)
@@ -432,13 +507,20 @@ async function main(): Promise<number> {
       },
       A: nameA,
       B: nameB,
-      otherLoadCores: { median: otherMedian, max: otherMax },
+      otherLoadCores: {
+        median: otherMedian,
+        max: otherMax,
+        A: median(otherLoads.A),
+        B: median(otherLoads.B),
+      },
       notes,
+      crashes,
     },
     ceiling,
     metrics: metrics.summarize(),
     timing,
     mixed,
+    syscalls,
   };
   const md = renderMarkdown(report);
   mkdirSync(cfg.outDir, { recursive: true });

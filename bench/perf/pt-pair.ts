@@ -4,7 +4,7 @@
  * same code drives steppe and obfs4proxy, so any difference in the numbers is the PTs'.
  */
 import { spawn, type ChildProcess } from 'node:child_process';
-import { mkdtempSync, rmSync } from 'node:fs';
+import { mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { createServer, type Socket } from 'node:net';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
@@ -28,6 +28,9 @@ export function steppeImpl(nodeArgs: readonly string[] = []): Impl {
 export function obfs4proxyImpl(path = '/usr/bin/obfs4proxy'): Impl {
   return { name: 'obfs4proxy', command: path, args: [] };
 }
+
+/** The server identity file of obfs4proxy (and steppe, which reads the same format). */
+export const STATE_FILE = 'obfs4_state.json';
 
 /** Every PT child still alive, so that the harness can kill them by PID when it exits. */
 const live = new Set<ChildProcess>();
@@ -92,14 +95,20 @@ export class PtProcess {
   readonly stateDir: string;
   readonly lines: string[] = [];
   private stderrTail = '';
+  /** Go prints `panic: <why>` first and then pages of goroutine stacks: keep the start too. */
+  private stderrHead = '';
   private exited: Promise<void>;
 
   constructor(
     readonly impl: Impl,
     readonly role: 'client' | 'server',
     env: Record<string, string>,
+    /** Files to place in the state directory before the PT starts (e.g. obfs4_state.json). */
+    files: Record<string, string> = {},
   ) {
     this.stateDir = mkdtempSync(join(tmpdir(), `steppe-perf-${impl.name}-${role}-`));
+    for (const [name, body] of Object.entries(files))
+      writeFileSync(join(this.stateDir, name), body);
     const base: Record<string, string> = {};
     // Pass the ordinary environment through but never a stray TOR_PT_* from the caller.
     for (const [k, v] of Object.entries(process.env)) {
@@ -124,6 +133,7 @@ export class PtProcess {
     });
     this.child.stderr?.setEncoding('utf8');
     this.child.stderr?.on('data', (s: string) => {
+      if (this.stderrHead.length < 2000) this.stderrHead = (this.stderrHead + s).slice(0, 2000);
       this.stderrTail = (this.stderrTail + s).slice(-4000);
     });
     // Writing to a child that died would otherwise be an unhandled EPIPE.
@@ -140,6 +150,14 @@ export class PtProcess {
 
   get stderr(): string {
     return this.stderrTail;
+  }
+
+  /** A one-line reason for an unexpected exit: the panic or error line, else the exit status. */
+  get deathReason(): string {
+    const text = this.stderrHead + this.stderrTail;
+    const line = /^(panic: .*|fatal error: .*|.*Error: .*)$/m.exec(text)?.[1];
+    const status = this.child.exitCode ?? this.child.signalCode ?? 'still running';
+    return `${this.role} exited (${status})${line ? `: ${line.trim()}` : ''}`;
   }
 
   /** Resolves with the stdout lines up to `done` (e.g. SMETHODS DONE); rejects on *-ERROR lines. */
@@ -220,6 +238,12 @@ export interface PairOptions {
   readonly orPort: Endpoint;
   readonly startTimeoutMs?: number;
   readonly stopGraceMs?: number;
+  /**
+   * obfs4_state.json for the server (obfs4proxy's format, which steppe reads too). Giving both
+   * sides the same bridge identity gives them the same drbg-seed, hence the same length and delay
+   * distributions: then iat-mode timings and padding differ only by implementation.
+   */
+  readonly serverState?: string;
 }
 
 /** A running client PT + server PT; `dial()` opens one tunnelled connection to the sink. */
@@ -247,12 +271,17 @@ export class PtPair {
   private async launch(): Promise<void> {
     const timeout = this.opts.startTimeoutMs ?? 20_000;
     const port = await freePort();
-    this.server = new PtProcess(this.opts.server, 'server', {
-      TOR_PT_SERVER_TRANSPORTS: 'obfs4',
-      TOR_PT_SERVER_BINDADDR: `obfs4-127.0.0.1:${port}`,
-      TOR_PT_ORPORT: `${this.opts.orPort.host}:${this.opts.orPort.port}`,
-      TOR_PT_SERVER_TRANSPORT_OPTIONS: `obfs4:iat-mode=${this.opts.iatMode}`,
-    });
+    this.server = new PtProcess(
+      this.opts.server,
+      'server',
+      {
+        TOR_PT_SERVER_TRANSPORTS: 'obfs4',
+        TOR_PT_SERVER_BINDADDR: `obfs4-127.0.0.1:${port}`,
+        TOR_PT_ORPORT: `${this.opts.orPort.host}:${this.opts.orPort.port}`,
+        TOR_PT_SERVER_TRANSPORT_OPTIONS: `obfs4:iat-mode=${this.opts.iatMode}`,
+      },
+      this.opts.serverState !== undefined ? { [STATE_FILE]: this.opts.serverState } : {},
+    );
     this.client = new PtProcess(this.opts.client, 'client', { TOR_PT_CLIENT_TRANSPORTS: 'obfs4' });
     try {
       const [sLines, cLines] = await Promise.all([
@@ -297,6 +326,19 @@ export class PtPair {
   /** One tunnelled connection; `via` replaces the bridge address (e.g. a timing relay). */
   dial(via?: Endpoint, timeoutMs?: number): Promise<Socket> {
     return socksDial(this.socks, via ?? this.bridge, this.clientArgs, timeoutMs);
+  }
+
+  /** The server's obfs4_state.json as it wrote it (to hand the same identity to other servers). */
+  serverStateJson(): string {
+    return readFileSync(join(this.server.stateDir, STATE_FILE), 'utf8');
+  }
+
+  /** Why a PT of this pair is dead, for the report. */
+  deathReason(): string {
+    return [this.client, this.server]
+      .filter((p) => !p.alive)
+      .map((p) => `${p.impl.name} ${p.deathReason}`)
+      .join('; ');
   }
 
   pids(): { client: number; server: number } {

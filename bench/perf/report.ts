@@ -2,6 +2,8 @@
 import type { Histogram } from './stats.js';
 import { headlineByGroup, type MetricSummary, type Report, type TimingCell } from './results.js';
 
+const ARROW = { up: 'client→server', down: 'server→client' } as const;
+
 export function fmt(x: number): string {
   if (!Number.isFinite(x)) return '–';
   const a = Math.abs(x);
@@ -120,9 +122,38 @@ export function renderMarkdown(r: Report): string {
       );
     }
   }
+  if (r.syscalls.length > 0) {
+    out.push(
+      '',
+      'Syscalls per MiB of application data (iat-mode 0, one connection, under `strace -c -f`; a full frame carries 1427 bytes, 735 frames per MiB):',
+      '',
+    );
+    out.push(
+      '| side | direction | process | calls/MiB | calls/frame | top syscalls (calls/MiB) |',
+      '|---|---|---|---:|---:|---|',
+    );
+    for (const s of r.syscalls) {
+      out.push(
+        `| ${s.side} | ${ARROW[s.dir]} | ${s.role} | ${fmt(s.totalPerMiB)} | ${fmt(s.perFrame)} | ${s.top.map((t) => `${t.name} ${fmt(t.perMiB)}`).join(', ')} |`,
+      );
+    }
+  }
   const errors = r.metrics.flatMap((m) => m.errors.map((e) => `${m.id} ${e}`));
   if (errors.length > 0) {
     out.push('', 'Errors:', '', ...errors.slice(0, 30).map((e) => `- ${e.replace(/\n/g, ' ')}`));
+  }
+  if (r.meta.crashes.length > 0) {
+    const counts = new Map<string, number>();
+    for (const c of r.meta.crashes) {
+      const k = `${c.pt}: ${c.reason}`;
+      counts.set(k, (counts.get(k) ?? 0) + 1);
+    }
+    out.push(
+      '',
+      'PT crashes (the pair was restarted and the measurement discarded):',
+      '',
+      ...[...counts.entries()].map(([k, n]) => `- ${n}× ${k}`),
+    );
   }
   if (r.meta.notes.length > 0) out.push('', 'Notes:', '', ...r.meta.notes.map((n) => `- ${n}`));
   return out.join('\n') + '\n';

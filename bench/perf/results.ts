@@ -72,6 +72,17 @@ export interface MixedRow {
   errors: string[];
 }
 
+export interface SyscallRow {
+  side: string;
+  dir: 'up' | 'down';
+  role: 'client' | 'server';
+  mib: number;
+  totalPerMiB: number;
+  /** obfs4 frames per MiB at full size: 2^20 / 1427 payload bytes. */
+  perFrame: number;
+  top: { name: string; perMiB: number }[];
+}
+
 export interface CeilingRow {
   label: string;
   mbps: number;
@@ -89,13 +100,16 @@ export interface Report {
     A: string;
     B: string;
     /** CPU cores used by unrelated processes during measurement windows. */
-    otherLoadCores: { median: number; max: number };
+    otherLoadCores: { median: number; max: number; A: number; B: number };
     notes: string[];
+    /** PTs that died during the run (each was restarted; its measurement was discarded). */
+    crashes: { pt: string; reason: string }[];
   };
   ceiling: CeilingRow[];
   metrics: MetricSummary[];
   timing: TimingCell[];
   mixed: MixedRow[];
+  syscalls: SyscallRow[];
 }
 
 export class MetricSet {
