@@ -107,7 +107,7 @@ function reportFailure(ctx: ManagedContext, name: string, target: string, e: unk
   if (e instanceof InvalidArgsError) {
     ctx.logger.error(`${name}(${target}) - invalid arguments: ${msg}`);
     // The operator can only fix this in torrc; tor's own log just says the connection failed.
-    ctx.operator.notify('error', `${name}: the Bridge line's arguments are invalid: ${msg}`);
+    ctx.operator.notify('warning', `${name}: the Bridge line's arguments are invalid: ${msg}`);
     return;
   }
   if (e instanceof PtError && e.code === 'ERR_PROXY') {

@@ -123,7 +123,7 @@ function handleServer(
       const msg = (e as Error).message;
       logger.error(`${name}(${shown}) - failed to connect to the ORPort: ${msg}`);
       if (e instanceof PtError && e.code === 'ERR_EXTORPORT')
-        ctx.operator.notify('error', `${name}: Extended ORPort: ${msg}`);
+        ctx.operator.notify('warning', `${name}: Extended ORPort: ${msg}`);
       return;
     }
     if (channels.connectionOpened.hasSubscribers)

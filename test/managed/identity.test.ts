@@ -120,7 +120,7 @@ test('a bad Bridge line fails the SOCKS request and is reported to tor once', as
     const log = await cli.waitForLine(/^LOG /);
     assert.equal(
       log,
-      'LOG SEVERITY=error MESSAGE="identity: the Bridge line\'s arguments are invalid: token \\042BAD!\\042 in the Bridge line is not lowercase alphanumeric"',
+      'LOG SEVERITY=warning MESSAGE="identity: the Bridge line\'s arguments are invalid: token \\042BAD!\\042 in the Bridge line is not lowercase alphanumeric"',
     );
     await assert.rejects(
       socksConnect(socksPort, { host: '127.0.0.1', port: srvPort }, new Map([['token', ['BAD!']]])),
@@ -189,7 +189,7 @@ test('a wrong ExtORPort cookie closes the connection and tells the operator', as
     const log = await srv.waitForLine(/^LOG /);
     assert.match(
       log,
-      /^LOG SEVERITY=error MESSAGE="identity: Extended ORPort: mismatch in the ExtORPort server hash/,
+      /^LOG SEVERITY=warning MESSAGE="identity: Extended ORPort: mismatch in the ExtORPort server hash/,
     );
     s.destroy();
   });
