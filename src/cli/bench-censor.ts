@@ -113,6 +113,7 @@ export function registerBenchCensor(program: Command): void {
         timeScale: o.timeScale,
         timeoutMs: o.timeout,
         parallel: o.parallel,
+        columnParallel: 4,
         onCell: (cell) => {
           if (!o.quiet) {
             process.stderr.write(

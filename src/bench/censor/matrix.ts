@@ -33,6 +33,8 @@ export interface MatrixOptions {
   readonly nationalRootBits?: number;
   /** Rows measured at once (each row's cells run one after another). */
   readonly parallel?: number;
+  /** Cells of one row measured at once (each has its own middlebox and censor state). */
+  readonly columnParallel?: number;
   /** Called after each cell, for progress output. */
   readonly onCell?: (cell: CellResult, row: TrafficKind, column: CensorColumn) => void;
   /** Called when a row's traffic has started (its bridge line or certificate names). */
@@ -417,9 +419,9 @@ export async function runRow(
   const ca = o.nationalCa;
   const traffic = await row.start({ nationalRootPem: (await ca()).root.certPem });
   o.onTraffic?.(row, traffic);
-  const cells: CellResult[] = [];
+  let cells: CellResult[];
   try {
-    for (const column of columns) {
+    cells = await mapLimit(columns, o.columnParallel ?? 1, async (column) => {
       const cell = await runCell({
         row,
         column,
@@ -433,9 +435,9 @@ export async function runRow(
         bytes: o.bytes ?? 32 * 1024,
         concurrency: o.concurrency ?? 16,
       });
-      cells.push(cell);
       o.onCell?.(cell, row, column);
-    }
+      return cell;
+    });
   } finally {
     await traffic.close();
   }

@@ -13,5 +13,5 @@ cellTests(
     'ssh',
     'random200',
   ],
-  3,
+  5,
 );

@@ -9,7 +9,7 @@ import { rowById } from '../../../src/bench/censor/traffic/index.js';
 
 export const SEED = 2012;
 
-export function cellTests(rowIds: readonly string[], parallel = 3): void {
+export function cellTests(rowIds: readonly string[], parallel = 3, columnParallel = 4): void {
   const nationalCa = lazyNationalCa();
   const rows = rowIds.map((id) => rowById(id)!);
   const results = new Map<string, Promise<CellResult[]>>();
@@ -26,6 +26,7 @@ export function cellTests(rowIds: readonly string[], parallel = 3): void {
             attempts: 5,
             flows: 200,
             timeoutMs: 2000,
+            columnParallel,
             nationalCa,
           });
           results.set(row.id, p);
