@@ -1,6 +1,6 @@
 /**
- * Summarises V8 .cpuprofile files (from `node --cpu-prof`) by self time per function, so the
- * bench can say which functions dominate steppe's hot path. Also runnable on its own:
+ * Summarises V8 .cpuprofile files (from `node --cpu-prof`) by self time and by inclusive time per
+ * function, so the bench can say which functions dominate steppe's hot path. Also runnable alone:
  *   node dist/bench/perf/profile.js DIR
  */
 import { readdirSync, readFileSync } from 'node:fs';
@@ -15,6 +15,7 @@ interface CallFrame {
 interface ProfileNode {
   id: number;
   callFrame: CallFrame;
+  children?: number[];
 }
 interface CpuProfile {
   nodes: ProfileNode[];
@@ -24,38 +25,88 @@ interface CpuProfile {
   timeDeltas: number[];
 }
 
-export interface SelfTime {
+export interface FunctionTime {
   name: string;
   ms: number;
+  /** Share of the non-idle samples. */
   share: number;
 }
 
-/** Self time per function (µs deltas attributed to the sampled node), largest first. */
-export function selfTimes(p: CpuProfile): { totalMs: number; idleMs: number; rows: SelfTime[] } {
+export interface ProfileSummary {
+  totalMs: number;
+  idleMs: number;
+  /** Time spent in the function's own code (native calls it makes count as its own). */
+  self: FunctionTime[];
+  /** Time with the function anywhere on the stack, counted once per sample. */
+  inclusive: FunctionTime[];
+}
+
+function frameName(f: CallFrame): string {
+  const file = f.url.replace(/^.*\/(dist|node_modules)\//, '$1/');
+  return `${f.functionName || '(anonymous)'} ${file ? `${file}:${f.lineNumber + 1}` : ''}`.trim();
+}
+
+/** Frames that are on every stack and say nothing about where the work is. */
+const INFRA =
+  /^\((root|program|idle|garbage collector)\)|^processTicksAndRejections |^emit |^listOnTimeout |^processTimers /;
+
+function rows(m: Map<string, number>, busyUs: number): FunctionTime[] {
+  return [...m.entries()]
+    .map(([name, us]) => ({ name, ms: us / 1000, share: busyUs > 0 ? us / busyUs : 0 }))
+    .sort((a, b) => b.ms - a.ms);
+}
+
+export function summarize(p: CpuProfile): ProfileSummary {
   const frameOf = new Map<number, CallFrame>();
-  for (const n of p.nodes) frameOf.set(n.id, n.callFrame);
-  const byName = new Map<string, number>();
+  const parentOf = new Map<number, number>();
+  for (const n of p.nodes) {
+    frameOf.set(n.id, n.callFrame);
+    for (const c of n.children ?? []) parentOf.set(c, n.id);
+  }
+  const self = new Map<string, number>();
+  const inclusive = new Map<string, number>();
   let total = 0;
   let idle = 0;
   for (let i = 0; i < p.samples.length; i++) {
     const dt = p.timeDeltas[i + 1] ?? 0; // V8 attributes the next delta to this sample.
-    const f = frameOf.get(p.samples[i] ?? -1);
+    const leaf = p.samples[i] ?? -1;
+    const f = frameOf.get(leaf);
     if (!f) continue;
     total += dt;
     if (f.functionName === '(idle)') {
       idle += dt;
       continue;
     }
-    const file = f.url.replace(/^.*\/(dist|node_modules)\//, '$1/').replace(/^node:/, 'node:');
-    const name =
-      `${f.functionName || '(anonymous)'} ${file ? `${file}:${f.lineNumber + 1}` : ''}`.trim();
-    byName.set(name, (byName.get(name) ?? 0) + dt);
+    const name = frameName(f);
+    self.set(name, (self.get(name) ?? 0) + dt);
+    const seen = new Set<string>();
+    for (let id: number | undefined = leaf; id !== undefined; id = parentOf.get(id)) {
+      const fr = frameOf.get(id);
+      if (!fr) break;
+      const nm = frameName(fr);
+      if (seen.has(nm) || INFRA.test(nm)) continue;
+      seen.add(nm);
+      inclusive.set(nm, (inclusive.get(nm) ?? 0) + dt);
+    }
   }
   const busy = total - idle;
-  const rows = [...byName.entries()]
-    .map(([name, us]) => ({ name, ms: us / 1000, share: busy > 0 ? us / busy : 0 }))
-    .sort((a, b) => b.ms - a.ms);
-  return { totalMs: total / 1000, idleMs: idle / 1000, rows };
+  return {
+    totalMs: total / 1000,
+    idleMs: idle / 1000,
+    self: rows(self, busy),
+    inclusive: rows(inclusive, busy),
+  };
+}
+
+function table(head: string, xs: FunctionTime[], top: number): string[] {
+  return [
+    `| ${head} ms | share | function |`,
+    '|---:|---:|---|',
+    ...xs
+      .slice(0, top)
+      .map((r) => `| ${r.ms.toFixed(0)} | ${(100 * r.share).toFixed(1)}% | \`${r.name}\` |`),
+    '',
+  ];
 }
 
 export function summarizeProfiles(
@@ -63,11 +114,7 @@ export function summarizeProfiles(
   roles: ReadonlyMap<number, string>,
   top = 25,
 ): string {
-  const out: string[] = [
-    '',
-    `## CPU profiles in ${dir} (self time, share of non-idle samples)`,
-    '',
-  ];
+  const out: string[] = ['', `## CPU profiles in ${dir} (share of non-idle samples)`, ''];
   const files = readdirSync(dir)
     .filter((f) => f.endsWith('.cpuprofile'))
     .sort();
@@ -80,16 +127,16 @@ export function summarizeProfiles(
     } catch {
       continue;
     }
-    const s = selfTimes(p);
+    const s = summarize(p);
     out.push(
       `### ${roles.get(pid) ?? `pid ${pid}`} (${f}): ${(s.totalMs / 1000).toFixed(1)} s sampled, ${((s.totalMs - s.idleMs) / 1000).toFixed(1)} s busy`,
       '',
-      '| self ms | share | function |',
-      '|---:|---:|---|',
-      ...s.rows
-        .slice(0, top)
-        .map((r) => `| ${r.ms.toFixed(0)} | ${(100 * r.share).toFixed(1)}% | \`${r.name}\` |`),
+      'Self time:',
       '',
+      ...table('self', s.self, top),
+      'Inclusive time (the function and everything it called):',
+      '',
+      ...table('total', s.inclusive, top),
     );
   }
   return out.join('\n') + '\n';
