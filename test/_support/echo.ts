@@ -17,12 +17,14 @@ export async function startHashEcho(): Promise<HashEcho> {
     sockets.add(s);
     const h = createHash('sha256');
     s.on('data', (d) => h.update(d));
-    s.on('end', () => {
-      received.push(h.digest('hex'));
-      s.end();
-    });
+    s.on('end', () => s.end());
     s.on('error', () => s.destroy());
-    s.on('close', () => sockets.delete(s));
+    s.on('close', () => {
+      // recorded on close, not on 'end': a relay without half-close may tear the connection
+      // down with an RST once the client is done
+      received.push(h.digest('hex'));
+      sockets.delete(s);
+    });
     s.pipe(s, { end: false });
   });
   await new Promise<void>((r) => server.listen(0, '127.0.0.1', r));

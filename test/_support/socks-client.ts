@@ -1,25 +1,35 @@
 import { connect, type Socket } from 'node:net';
 
-/** Reads exactly n bytes from a socket (test helper, bounded by the socket's own lifetime). */
+/**
+ * Reads exactly n bytes with the 'readable'/read(n) pattern. Unlike pause() in flowing mode, it
+ * leaves the socket in its default state afterwards, so a later 'data' listener or pipe starts
+ * the flow as usual and nothing after the reply is lost.
+ */
 function readExactly(s: Socket, n: number): Promise<Buffer> {
   return new Promise((resolve, reject) => {
-    let buf = Buffer.alloc(0);
-    const onData = (d: Buffer): void => {
-      buf = Buffer.concat([buf, d]);
-      if (buf.length >= n) {
-        s.off('data', onData);
-        s.off('error', reject);
-        s.off('close', onClose);
-        s.pause();
-        if (buf.length > n) s.unshift(buf.subarray(n));
-        resolve(buf.subarray(0, n));
+    const cleanup = (): void => {
+      s.off('readable', tryRead);
+      s.off('error', onError);
+      s.off('close', onClose);
+    };
+    const tryRead = (): void => {
+      const b = s.read(n) as Buffer | null;
+      if (b !== null) {
+        cleanup();
+        resolve(b);
       }
     };
-    const onClose = (): void => reject(new Error(`socks: closed after ${buf.length} of ${n} bytes`));
-    s.on('data', onData);
-    s.once('error', reject);
+    const onError = (e: Error): void => {
+      cleanup();
+      reject(e);
+    };
+    const onClose = (): void => {
+      cleanup();
+      reject(new Error(`socks: closed before ${n} bytes arrived`));
+    };
+    s.on('readable', tryRead);
+    s.once('error', onError);
     s.once('close', onClose);
-    s.resume();
   });
 }
 

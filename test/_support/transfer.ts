@@ -8,8 +8,10 @@ export interface TransferResult {
 }
 
 /**
- * Writes `size` random bytes into `stream` (with backpressure), ends it, and hashes everything
- * read back until the stream ends. Against an echo server this checks both directions.
+ * Writes `size` random bytes into `stream` (with backpressure) and hashes everything read back.
+ * Against an echo server this checks both directions. The stream is ended only once all `size`
+ * bytes are back: obfs4proxy's relay does not half-close (the first FIN tears down both
+ * directions, as tor never half-closes), so ending early would lose the echo in flight.
  */
 export function echoTransfer(stream: Duplex, size: number, timeoutMs = 120_000): Promise<TransferResult> {
   return new Promise((resolve, reject) => {
@@ -23,11 +25,13 @@ export function echoTransfer(stream: Duplex, size: number, timeoutMs = 120_000):
     stream.on('data', (d: Buffer) => {
       recv.update(d);
       received += d.length;
+      if (received >= size) stream.end();
     });
     stream.on('end', () => {
       clearTimeout(timer);
       resolve({ sentSha: sent.digest('hex'), receivedSha: recv.digest('hex'), received });
     });
+    if (size === 0) stream.end();
     stream.on('error', (e) => {
       clearTimeout(timer);
       reject(e);
@@ -44,7 +48,6 @@ export function echoTransfer(stream: Duplex, size: number, timeoutMs = 120_000):
           return;
         }
       }
-      stream.end();
     };
     pump();
   });
