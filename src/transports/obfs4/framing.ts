@@ -90,9 +90,9 @@ export class FrameEncoder {
     const box = out.subarray(offset + 2, offset + 2 + boxLength);
     sodium.crypto_secretbox_easy(box, payload, this.#nonce.current(), this.#key);
     this.#nonce.advance();
-    const mask = this.#drbg.nextBlock();
-    out[offset] = (boxLength >>> 8) ^ mask[0]!;
-    out[offset + 1] = (boxLength & 0xff) ^ mask[1]!;
+    const obfuscated = boxLength ^ this.#drbg.nextU16();
+    out[offset] = obfuscated >>> 8;
+    out[offset + 1] = obfuscated & 0xff;
     return boxLength + 2;
   }
 
@@ -129,8 +129,7 @@ export class FrameDecoder {
       if (queue.length < 2) return -1;
       const obfuscated = queue.read(2);
       this.#nextNonce = this.#nonce.current();
-      const mask = this.#drbg.nextBlock();
-      let length = ((obfuscated[0]! ^ mask[0]!) << 8) | (obfuscated[1]! ^ mask[1]!);
+      let length = ((obfuscated[0]! << 8) | obfuscated[1]!) ^ this.#drbg.nextU16();
       if (length < MIN_FRAME_LENGTH || length > MAX_FRAME_LENGTH) {
         // As the reference does (after Albrecht, Paterson and Watson's attacks on SSH framing):
         // an out-of-range length is replaced by a random valid one and the frame then fails
