@@ -13,6 +13,8 @@ export interface ManagedFlags {
   /** Log file path or 'stderr'; default: steppe.log in the state directory. */
   readonly logFile: string | null;
   readonly help: boolean;
+  /** `-version` (obfs4proxy) / `--version`: print the version and exit. */
+  readonly version: boolean;
 }
 
 export const MANAGED_USAGE = `steppe, run by tor as a managed pluggable transport (TOR_PT_* environment)
@@ -30,18 +32,21 @@ Flags (obfs4proxy's spellings in brackets also work):
 /** A bad flag; the message says what is wrong and what is accepted. */
 export class FlagError extends Error {}
 
-const NAMES: Readonly<Record<string, 'level' | 'enable' | 'unsafe' | 'file' | 'help'>> = {
-  'log-level': 'level',
-  logLevel: 'level',
-  'enable-logging': 'enable',
-  enableLogging: 'enable',
-  'unsafe-logging': 'unsafe',
-  unsafeLogging: 'unsafe',
-  'log-file': 'file',
-  logFile: 'file',
-  help: 'help',
-  h: 'help',
-};
+const NAMES: Readonly<Record<string, 'level' | 'enable' | 'unsafe' | 'file' | 'help' | 'version'>> =
+  {
+    'log-level': 'level',
+    logLevel: 'level',
+    'enable-logging': 'enable',
+    enableLogging: 'enable',
+    'unsafe-logging': 'unsafe',
+    unsafeLogging: 'unsafe',
+    'log-file': 'file',
+    logFile: 'file',
+    help: 'help',
+    h: 'help',
+    version: 'version',
+    V: 'version',
+  };
 
 /** @throws FlagError */
 export function parseManagedFlags(argv: readonly string[]): ManagedFlags {
@@ -50,6 +55,7 @@ export function parseManagedFlags(argv: readonly string[]): ManagedFlags {
   let unsafe = false;
   let file: string | null = null;
   let help = false;
+  let version = false;
   for (let i = 0; i < argv.length; i++) {
     const arg = argv[i] ?? '';
     const m = /^--?([A-Za-z-]+)(?:=(.*))?$/s.exec(arg);
@@ -98,9 +104,12 @@ export function parseManagedFlags(argv: readonly string[]): ManagedFlags {
       case 'help':
         help = true;
         break;
+      case 'version':
+        version = true;
+        break;
     }
   }
-  return { logging, logLevel: level, unsafeLogging: unsafe, logFile: file, help };
+  return { logging, logLevel: level, unsafeLogging: unsafe, logFile: file, help, version };
 }
 
 /**

@@ -75,6 +75,12 @@ export async function runManaged(argv: readonly string[], deps: ManagedDeps): Pr
     finish(0);
     return;
   }
+  if (flags.version) {
+    // Like `obfs4proxy -version`: one line, before (instead of) the managed-proxy protocol.
+    process.stdout.write(`${IMPLEMENTATION} ${VERSION}\n`);
+    finish(0);
+    return;
+  }
 
   // Everything tor would need to log as ENV-ERROR/VERSION-ERROR is checked before VERSION 1.
   let config;

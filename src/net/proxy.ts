@@ -291,8 +291,11 @@ async function openSocket(
 function abortError(signal: AbortSignal): PtError {
   const reason: unknown = signal.reason;
   if (reason instanceof Error && reason.name === 'TimeoutError') {
+    // The timeout's DOMException has a read-only `code`: give SOCKS mapping an errno it can use.
     return new PtError('ERR_CONNECT', 'timed out connecting', {
-      cause: Object.assign(reason, { code: 'ETIMEDOUT' }),
+      cause: Object.assign(new Error('connect timed out', { cause: reason }), {
+        code: 'ETIMEDOUT',
+      }),
     });
   }
   return new PtError('ERR_ABORTED', 'connect aborted', { cause: reason });

@@ -75,8 +75,10 @@ export function readN(s: Readable, n: number, timeoutMs = 5000): Promise<Buffer>
       buf = Buffer.concat([buf, c]);
       if (buf.length >= n) {
         const extra = buf.subarray(n);
-        if (extra.length > 0) s.unshift(extra);
+        // Stop listening (and pause) before pushing the surplus back, or unshift would
+        // re-emit it to this very listener.
         done(null, buf.subarray(0, n));
+        if (extra.length > 0) s.unshift(extra);
       }
     };
     const onEnd = (): void => done(new Error(`ended after ${buf.length} of ${n} bytes`));

@@ -1,0 +1,58 @@
+import { test } from 'node:test';
+import assert from 'node:assert/strict';
+import { FlagError, isManagedInvocation, parseManagedFlags } from '../../src/cli/managed-flags.js';
+
+test("managed flags: steppe's spellings and obfs4proxy's", () => {
+  const off = {
+    logging: false,
+    logLevel: 'error',
+    unsafeLogging: false,
+    logFile: null,
+    help: false,
+    version: false,
+  };
+  assert.deepEqual(parseManagedFlags([]), off);
+  assert.deepEqual(parseManagedFlags(['-enableLogging', '-logLevel', 'INFO', '-unsafeLogging']), {
+    ...off,
+    logging: true,
+    logLevel: 'info',
+    unsafeLogging: true,
+  });
+  assert.deepEqual(parseManagedFlags(['--log-level=debug']), {
+    ...off,
+    logging: true,
+    logLevel: 'debug',
+  });
+  assert.deepEqual(parseManagedFlags(['-logLevel=WARN']), {
+    ...off,
+    logging: true,
+    logLevel: 'warn',
+  });
+  assert.deepEqual(parseManagedFlags(['--enable-logging']), { ...off, logging: true });
+  assert.deepEqual(parseManagedFlags(['--enableLogging=false']), off);
+  assert.deepEqual(parseManagedFlags(['--log-file', 'stderr']), {
+    ...off,
+    logging: true,
+    logFile: 'stderr',
+  });
+  assert.deepEqual(parseManagedFlags(['-version']), { ...off, version: true });
+  assert.deepEqual(parseManagedFlags(['-h']), { ...off, help: true });
+});
+
+test('managed flags: errors say what is accepted', () => {
+  assert.throws(() => parseManagedFlags(['-logLevel']), /needs a value/);
+  assert.throws(() => parseManagedFlags(['-logLevel', 'LOUD']), /use error, warn, info or debug/);
+  assert.throws(
+    () => parseManagedFlags(['client']),
+    (e: unknown) => e instanceof FlagError && /unknown argument "client"/.test(e.message),
+  );
+  assert.throws(() => parseManagedFlags(['-enableLogging=maybe']), /expected true or false/);
+});
+
+test('managed mode is chosen by TOR_PT_MANAGED_TRANSPORT_VER and a flags-only command line', () => {
+  const env = { TOR_PT_MANAGED_TRANSPORT_VER: '1' };
+  assert.ok(isManagedInvocation([], env));
+  assert.ok(isManagedInvocation(['-enableLogging', '-logLevel', 'INFO'], env));
+  assert.ok(!isManagedInvocation(['client', '--listen', '127.0.0.1:1080'], env));
+  assert.ok(!isManagedInvocation([], {}));
+});
