@@ -30,11 +30,24 @@ interface Entry {
   firstSeen: number;
 }
 
+/**
+ * What a filter needs to survive a restart: its key (so digests stay comparable) and the live
+ * entries in insertion order. A server that forgot its filter on restart would answer a
+ * handshake recorded minutes before it (censors.md §6.3, "R1 after server restart").
+ */
+export interface ReplayFilterSnapshot {
+  /** The 16-byte key as given to the constructor, hex. */
+  key: string;
+  /** [digest as 16 hex digits, first seen in ms], oldest first. */
+  entries: [string, number][];
+}
+
 /** Remembers which byte strings were seen recently. Several may coexist (no global state). */
 export class ReplayFilter {
   readonly ttlMs: number;
   readonly capacity: number;
   private readonly key: Uint8Array;
+  private readonly rawKey: Uint8Array;
   private readonly seen = new Map<bigint, Entry>();
   /** Entries in insertion order; `head` is the index of the oldest live one. */
   private fifo: Entry[] = [];
@@ -56,8 +69,41 @@ export class ReplayFilter {
     this.key = Uint8Array.from(
       [...raw.subarray(0, 8)].reverse().concat([...raw.subarray(8)].reverse()),
     );
+    this.rawKey = Uint8Array.from(raw);
     this.ttlMs = ttlMs;
     this.capacity = capacity;
+  }
+
+  /** Rebuilds a filter from `snapshot`, dropping entries already past the TTL at `nowMs`. */
+  static fromSnapshot(
+    snapshot: ReplayFilterSnapshot,
+    nowMs: number,
+    opts: Omit<ReplayFilterOptions, 'key'> = {},
+  ): ReplayFilter {
+    if (!/^[0-9a-f]{32}$/.test(snapshot.key))
+      throw new RangeError('replay filter snapshot: bad key');
+    const f = new ReplayFilter({ ...opts, key: Uint8Array.from(Buffer.from(snapshot.key, 'hex')) });
+    for (const item of snapshot.entries) {
+      const [hex, firstSeen] = item;
+      if (!/^[0-9a-f]{16}$/.test(hex) || !Number.isFinite(firstSeen)) {
+        throw new RangeError('replay filter snapshot: bad entry');
+      }
+      const age = nowMs - firstSeen;
+      if (age < 0 || age >= f.ttlMs || f.seen.size >= f.capacity) continue;
+      const e: Entry = { digest: BigInt(`0x${hex}`), firstSeen };
+      f.seen.set(e.digest, e);
+      f.fifo.push(e);
+    }
+    return f;
+  }
+
+  snapshot(): ReplayFilterSnapshot {
+    const entries: [string, number][] = [];
+    for (let i = this.head; i < this.fifo.length; i++) {
+      const e = this.fifo[i]!;
+      entries.push([e.digest.toString(16).padStart(16, '0'), e.firstSeen]);
+    }
+    return { key: Buffer.from(this.rawKey).toString('hex'), entries };
   }
 
   /** Number of remembered entries. */

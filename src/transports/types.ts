@@ -66,8 +66,11 @@ export interface ServerFactory {
    * HandshakeError; the caller must neither write to nor close `socket` afterwards.
    */
   accept(socket: Duplex, opts?: HandshakeOptions): Promise<Duplex>;
-  /** Stops timers that belong to the factory (pending probe-resistance closes are left alone). */
-  close?(): void;
+  /**
+   * Persists what must survive a restart (obfs4: the replay filter). Call on shutdown. Pending
+   * probe-resistance closes are left to run out (their timers do not hold the process open).
+   */
+  close?(): Promise<void>;
 }
 
 export interface Transport {

@@ -13,7 +13,8 @@ export const OBFS4PROXY = process.env.OBFS4PROXY ?? '/usr/bin/obfs4proxy';
 /** True when obfs4proxy can run here. In CI its absence is a failure, not a skip. */
 export function haveObfs4proxy(): boolean {
   const ok = spawnSync(OBFS4PROXY, ['-version']).status === 0;
-  if (!ok && process.env.CI === 'true') throw new Error(`${OBFS4PROXY} is required in CI (apt-get install obfs4proxy)`);
+  if (!ok && process.env.CI === 'true')
+    throw new Error(`${OBFS4PROXY} is required in CI (apt-get install obfs4proxy)`);
   return ok;
 }
 
@@ -32,7 +33,11 @@ function parseAddr(s: string): { host: string; port: number } {
   return { host: s.slice(0, i), port: Number(s.slice(i + 1)) };
 }
 
-async function startManaged(env: Record<string, string>, stateDir: string, keepState: boolean): Promise<ManagedPt> {
+async function startManaged(
+  env: Record<string, string>,
+  stateDir: string,
+  keepState: boolean,
+): Promise<ManagedPt> {
   const child = spawn(OBFS4PROXY, ['-enableLogging', '-logLevel', 'DEBUG'], {
     env: {
       PATH: process.env.PATH ?? '/usr/bin:/bin',
@@ -43,10 +48,15 @@ async function startManaged(env: Record<string, string>, stateDir: string, keepS
     },
     stdio: ['pipe', 'pipe', 'inherit'],
   });
-  const lines = createInterface({ input: child.stdout! });
+  const lines = createInterface({ input: child.stdout });
   const found = await new Promise<{ addr: string; args: string }>((resolve, reject) => {
-    const timer = setTimeout(() => reject(new Error('obfs4proxy did not report a method within 10 s')), 10_000);
-    child.once('exit', (c) => reject(new Error(`obfs4proxy exited (${c}) before reporting a method`)));
+    const timer = setTimeout(
+      () => reject(new Error('obfs4proxy did not report a method within 10 s')),
+      10_000,
+    );
+    child.once('exit', (c) =>
+      reject(new Error(`obfs4proxy exited (${c}) before reporting a method`)),
+    );
     lines.on('line', (line) => {
       const m = /^(?:SMETHOD obfs4 (\S+)(?: ARGS:(\S*))?|CMETHOD obfs4 socks5 (\S+))$/.exec(line);
       if (m) {
@@ -71,7 +81,7 @@ async function startManaged(env: Record<string, string>, stateDir: string, keepS
     async stop() {
       if (child.exitCode === null) {
         const exited = new Promise((r) => child.once('exit', r));
-        child.stdin!.end(); // TOR_PT_EXIT_ON_STDIN_CLOSE
+        child.stdin.end(); // TOR_PT_EXIT_ON_STDIN_CLOSE
         const t = setTimeout(() => child.kill('SIGKILL'), 3000);
         await exited;
         clearTimeout(t);

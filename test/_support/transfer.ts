@@ -13,14 +13,20 @@ export interface TransferResult {
  * bytes are back: obfs4proxy's relay does not half-close (the first FIN tears down both
  * directions, as tor never half-closes), so ending early would lose the echo in flight.
  */
-export function echoTransfer(stream: Duplex, size: number, timeoutMs = 120_000): Promise<TransferResult> {
+export function echoTransfer(
+  stream: Duplex,
+  size: number,
+  timeoutMs = 120_000,
+): Promise<TransferResult> {
   return new Promise((resolve, reject) => {
     const sent = createHash('sha256');
     const recv = createHash('sha256');
     let received = 0;
     const timer = setTimeout(() => {
       stream.destroy();
-      reject(new Error(`transfer timed out after ${timeoutMs} ms (${received}/${size} bytes back)`));
+      reject(
+        new Error(`transfer timed out after ${timeoutMs} ms (${received}/${size} bytes back)`),
+      );
     }, timeoutMs);
     stream.on('data', (d: Buffer) => {
       recv.update(d);

@@ -51,7 +51,11 @@ const cutsArb = fc.array(fc.double({ min: 0, max: 1, noNaN: true }), { maxLength
 test('server handshake parser: garbage only yields "more" or PtError', () => {
   fc.assert(
     fc.property(fc.uint8Array({ maxLength: 9000 }), cutsArb, (garbage, cuts) => {
-      const hs = new ServerHandshake({ identity: id, sessionKey: serverKey, replayFilter: new ReplayFilter() });
+      const hs = new ServerHandshake({
+        identity: id,
+        sessionKey: serverKey,
+        replayFilter: new ReplayFilter(),
+      });
       let acc = new Uint8Array(0);
       onlyPtErrors(() => {
         for (const piece of split(garbage, cuts)) {
@@ -67,9 +71,17 @@ test('server handshake parser: garbage only yields "more" or PtError', () => {
 test('server handshake parser: a real handshake in any split succeeds exactly at its end', () => {
   fc.assert(
     fc.property(cutsArb, fc.integer({ min: 77, max: 8128 }), (cuts, pad) => {
-      const client = new ClientHandshake({ identity: id, sessionKey: generateSessionKeypair(), padLength: pad });
+      const client = new ClientHandshake({
+        identity: id,
+        sessionKey: generateSessionKeypair(),
+        padLength: pad,
+      });
       const req = client.generate();
-      const hs = new ServerHandshake({ identity: id, sessionKey: serverKey, replayFilter: new ReplayFilter() });
+      const hs = new ServerHandshake({
+        identity: id,
+        sessionKey: serverKey,
+        replayFilter: new ReplayFilter(),
+      });
       let acc = new Uint8Array(0);
       const pieces = split(req, cuts);
       for (const [i, piece] of pieces.entries()) {
@@ -85,15 +97,32 @@ test('server handshake parser: a real handshake in any split succeeds exactly at
 
 test('server handshake parser: truncated or corrupted handshakes never succeed', () => {
   fc.assert(
-    fc.property(fc.integer({ min: 77, max: 2000 }), fc.nat(), fc.integer({ min: 1, max: 255 }), (pad, at, flip) => {
-      const req = new ClientHandshake({ identity: id, sessionKey: generateSessionKeypair(), padLength: pad }).generate();
-      const bad = Uint8Array.from(req);
-      bad[at % bad.length]! ^= flip;
-      const hs = new ServerHandshake({ identity: id, sessionKey: serverKey, replayFilter: new ReplayFilter() });
-      onlyPtErrors(() => assert.equal(hs.parseClient(bad), null));
-      const hs2 = new ServerHandshake({ identity: id, sessionKey: serverKey, replayFilter: new ReplayFilter() });
-      assert.equal(hs2.parseClient(req.subarray(0, at % req.length)), null);
-    }),
+    fc.property(
+      fc.integer({ min: 77, max: 2000 }),
+      fc.nat(),
+      fc.integer({ min: 1, max: 255 }),
+      (pad, at, flip) => {
+        const req = new ClientHandshake({
+          identity: id,
+          sessionKey: generateSessionKeypair(),
+          padLength: pad,
+        }).generate();
+        const bad = Uint8Array.from(req);
+        bad[at % bad.length]! ^= flip;
+        const hs = new ServerHandshake({
+          identity: id,
+          sessionKey: serverKey,
+          replayFilter: new ReplayFilter(),
+        });
+        onlyPtErrors(() => assert.equal(hs.parseClient(bad), null));
+        const hs2 = new ServerHandshake({
+          identity: id,
+          sessionKey: serverKey,
+          replayFilter: new ReplayFilter(),
+        });
+        assert.equal(hs2.parseClient(req.subarray(0, at % req.length)), null);
+      },
+    ),
     { numRuns: RUNS },
   );
 });
@@ -108,38 +137,54 @@ test('frame decoder: garbage yields "more" or PtError; real frames decode in any
       onlyPtErrors(() => {
         for (const piece of split(garbage, cuts)) {
           q.push(piece);
-          for (let n; (n = dec.decodeInto(q, out)) >= 0; ) parsePacket(out.subarray(0, n));
+          for (let n; (n = dec.decodeInto(q, out)) >= 0;) parsePacket(out.subarray(0, n));
         }
       });
     }),
     { numRuns: RUNS },
   );
   fc.assert(
-    fc.property(fc.array(fc.uint8Array({ maxLength: 1430 }), { maxLength: 8 }), cutsArb, (payloads, cuts) => {
-      const enc = new FrameEncoder(km);
-      const dec = new FrameDecoder(km);
-      const wire = Buffer.concat(payloads.map((p) => enc.encode(p)));
-      const q = new ByteQueue();
-      const out = new Uint8Array(MAX_FRAME_PAYLOAD_LENGTH);
-      const got: Buffer[] = [];
-      for (const piece of split(wire, cuts)) {
-        q.push(piece);
-        for (let n; (n = dec.decodeInto(q, out)) >= 0; ) got.push(Buffer.from(out.subarray(0, n)));
-      }
-      assert.deepEqual(got, payloads.map((p) => Buffer.from(p)));
-    }),
+    fc.property(
+      fc.array(fc.uint8Array({ maxLength: 1430 }), { maxLength: 8 }),
+      cutsArb,
+      (payloads, cuts) => {
+        const enc = new FrameEncoder(km);
+        const dec = new FrameDecoder(km);
+        const wire = Buffer.concat(payloads.map((p) => enc.encode(p)));
+        const q = new ByteQueue();
+        const out = new Uint8Array(MAX_FRAME_PAYLOAD_LENGTH);
+        const got: Buffer[] = [];
+        for (const piece of split(wire, cuts)) {
+          q.push(piece);
+          for (let n; (n = dec.decodeInto(q, out)) >= 0;) got.push(Buffer.from(out.subarray(0, n)));
+        }
+        assert.deepEqual(
+          got,
+          payloads.map((p) => Buffer.from(p)),
+        );
+      },
+    ),
     { numRuns: RUNS },
   );
 });
 
 test('a live server fed garbage in random splits writes nothing and closes by its deadline', async () => {
   const dir = mkdtempSync(join(tmpdir(), 'steppe-fuzz-'));
-  const factory = await obfs4.createServer({ stateDir: dir, handshakeTimeoutMs: 200, closeDelayMs: 100 });
+  const factory = await obfs4.createServer({
+    stateDir: dir,
+    handshakeTimeoutMs: 200,
+    closeDelayMs: 100,
+  });
   const sockets: Socket[] = [];
   const outcomes: Promise<unknown>[] = [];
   const server = createServer((s) => {
     sockets.push(s);
-    outcomes.push(factory.accept(s).then(() => assert.fail('garbage was accepted'), (e) => assert.ok(e instanceof PtError)));
+    outcomes.push(
+      factory.accept(s).then(
+        () => assert.fail('garbage was accepted'),
+        (e) => assert.ok(e instanceof PtError),
+      ),
+    );
   });
   await new Promise<void>((r) => server.listen(0, '127.0.0.1', r));
   const port = (server.address() as AddressInfo).port;

@@ -13,7 +13,11 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { obfs4, type IatMode } from '../../src/transports/obfs4/index.js';
 import { startHashEcho, type HashEcho } from '../_support/echo.js';
-import { haveObfs4proxy, startObfs4proxyClient, startObfs4proxyServer } from '../_support/obfs4proxy.js';
+import {
+  haveObfs4proxy,
+  startObfs4proxyClient,
+  startObfs4proxyServer,
+} from '../_support/obfs4proxy.js';
 import { socks5Connect } from '../_support/socks-client.js';
 import { echoTransfer, type TransferResult } from '../_support/transfer.js';
 
@@ -29,7 +33,11 @@ const tempDir = (): string => {
 };
 after(() => dirs.forEach((d) => rmSync(d, { recursive: true, force: true })));
 
-async function assertAllIntact(results: TransferResult[], echo: HashEcho, perConn: number): Promise<void> {
+async function assertAllIntact(
+  results: TransferResult[],
+  echo: HashEcho,
+  perConn: number,
+): Promise<void> {
   for (const r of results) {
     assert.equal(r.received, perConn);
     assert.equal(r.receivedSha, r.sentSha);
@@ -38,12 +46,20 @@ async function assertAllIntact(results: TransferResult[], echo: HashEcho, perCon
   for (let i = 0; i < 50 && !results.every((r) => echo.received.includes(r.sentSha)); i++) {
     await new Promise((res) => setTimeout(res, 100));
   }
-  for (const r of results) assert.ok(echo.received.includes(r.sentSha), 'the bridge side received exactly what was sent');
+  for (const r of results)
+    assert.ok(echo.received.includes(r.sentSha), 'the bridge side received exactly what was sent');
 }
 
 /** A steppe bridge in-process, forwarding each obfs4 stream to `orPort`. */
-async function steppeBridge(stateDir: string, orPort: number, iatMode?: IatMode): Promise<{ server: Server; port: number; cert: string }> {
-  const factory = await obfs4.createServer({ stateDir, ...(iatMode === undefined ? {} : { iatMode }) });
+async function steppeBridge(
+  stateDir: string,
+  orPort: number,
+  iatMode?: IatMode,
+): Promise<{ server: Server; port: number; cert: string }> {
+  const factory = await obfs4.createServer({
+    stateDir,
+    ...(iatMode === undefined ? {} : { iatMode }),
+  });
   const { connect } = await import('node:net');
   const server = createServer((sock) => {
     factory.accept(sock).then(
@@ -60,88 +76,122 @@ async function steppeBridge(stateDir: string, orPort: number, iatMode?: IatMode)
   return { server, port: (server.address() as AddressInfo).port, cert: factory.cert };
 }
 
-describe('interop with obfs4proxy 0.0.14', { skip: available ? false : 'obfs4proxy not installed' }, () => {
-  let echo: HashEcho;
-  before(async () => {
-    echo = await startHashEcho();
-  });
-  after(() => echo.close());
-
-  for (const iatMode of [0, 1, 2] as const) {
-    test(`steppe client → obfs4proxy bridge, iat-mode ${iatMode}`, { timeout: 300_000 }, async () => {
-      const bridge = await startObfs4proxyServer({ orPort: echo.port, iatMode });
-      try {
-        const cert = bridge.args.get('cert')!;
-        assert.equal(bridge.args.get('iat-mode'), String(iatMode));
-        const dial = () => obfs4.dial({ ...bridge.address, cert, iatMode });
-        if (iatMode === 0) await assertAllIntact([await echoTransfer(await dial(), TOTAL)], echo, TOTAL);
-        const per = TOTAL / CONNS;
-        const results = await Promise.all(Array.from({ length: CONNS }, async () => echoTransfer(await dial(), per)));
-        await assertAllIntact(results, echo, per);
-      } finally {
-        await bridge.stop();
-      }
+describe(
+  'interop with obfs4proxy 0.0.14',
+  { skip: available ? false : 'obfs4proxy not installed' },
+  () => {
+    let echo: HashEcho;
+    before(async () => {
+      echo = await startHashEcho();
     });
+    after(() => echo.close());
 
-    test(`obfs4proxy client → steppe bridge, iat-mode ${iatMode}`, { timeout: 300_000 }, async () => {
-      const bridge = await steppeBridge(tempDir(), echo.port, iatMode);
-      const client = await startObfs4proxyClient();
-      try {
-        const dial = () =>
-          socks5Connect(client.address.port, { host: '127.0.0.1', port: bridge.port }, `cert=${bridge.cert};iat-mode=${iatMode}`);
-        if (iatMode === 0) await assertAllIntact([await echoTransfer(await dial(), TOTAL)], echo, TOTAL);
-        const per = TOTAL / CONNS;
-        const results = await Promise.all(Array.from({ length: CONNS }, async () => echoTransfer(await dial(), per)));
-        await assertAllIntact(results, echo, per);
-      } finally {
-        await client.stop();
-        bridge.server.close();
-      }
-    });
-  }
+    for (const iatMode of [0, 1, 2] as const) {
+      test(
+        `steppe client → obfs4proxy bridge, iat-mode ${iatMode}`,
+        { timeout: 300_000 },
+        async () => {
+          const bridge = await startObfs4proxyServer({ orPort: echo.port, iatMode });
+          try {
+            const cert = bridge.args.get('cert')!;
+            assert.equal(bridge.args.get('iat-mode'), String(iatMode));
+            const dial = () => obfs4.dial({ ...bridge.address, cert, iatMode });
+            if (iatMode === 0)
+              await assertAllIntact([await echoTransfer(await dial(), TOTAL)], echo, TOTAL);
+            const per = TOTAL / CONNS;
+            const results = await Promise.all(
+              Array.from({ length: CONNS }, async () => echoTransfer(await dial(), per)),
+            );
+            await assertAllIntact(results, echo, per);
+          } finally {
+            await bridge.stop();
+          }
+        },
+      );
 
-  test('a bridge identity made by obfs4proxy serves obfs4proxy clients from steppe, and back', { timeout: 120_000 }, async () => {
-    // obfs4proxy creates the identity; its clients hold that bridge line.
-    const dir = tempDir();
-    const original = await startObfs4proxyServer({ orPort: echo.port, stateDir: dir });
-    const cert = original.args.get('cert')!;
-    await original.stop();
-
-    // steppe loads obfs4proxy's state: same cert, and obfs4proxy clients get through.
-    const moved = await steppeBridge(dir, echo.port);
-    assert.equal(moved.cert, cert);
-    const client = await startObfs4proxyClient();
-    try {
-      const s = await socks5Connect(client.address.port, { host: '127.0.0.1', port: moved.port }, `cert=${cert};iat-mode=0`);
-      await assertAllIntact([await echoTransfer(s, 256 * 1024)], echo, 256 * 1024);
-    } finally {
-      moved.server.close();
+      test(
+        `obfs4proxy client → steppe bridge, iat-mode ${iatMode}`,
+        { timeout: 300_000 },
+        async () => {
+          const bridge = await steppeBridge(tempDir(), echo.port, iatMode);
+          const client = await startObfs4proxyClient();
+          try {
+            const dial = () =>
+              socks5Connect(
+                client.address.port,
+                { host: '127.0.0.1', port: bridge.port },
+                `cert=${bridge.cert};iat-mode=${iatMode}`,
+              );
+            if (iatMode === 0)
+              await assertAllIntact([await echoTransfer(await dial(), TOTAL)], echo, TOTAL);
+            const per = TOTAL / CONNS;
+            const results = await Promise.all(
+              Array.from({ length: CONNS }, async () => echoTransfer(await dial(), per)),
+            );
+            await assertAllIntact(results, echo, per);
+          } finally {
+            await client.stop();
+            bridge.server.close();
+          }
+        },
+      );
     }
 
-    // ...and obfs4proxy loads the state file as steppe rewrote it, still with the same cert.
-    const back = tempDir();
-    cpSync(dir, back, { recursive: true });
-    const again = await startObfs4proxyServer({ orPort: echo.port, stateDir: back });
-    try {
-      assert.equal(again.args.get('cert'), cert);
-      const s = await obfs4.dial({ ...again.address, cert, iatMode: 0 });
-      await assertAllIntact([await echoTransfer(s, 256 * 1024)], echo, 256 * 1024);
-    } finally {
-      await again.stop();
-      await client.stop();
-    }
-  });
+    test(
+      'a bridge identity made by obfs4proxy serves obfs4proxy clients from steppe, and back',
+      { timeout: 120_000 },
+      async () => {
+        // obfs4proxy creates the identity; its clients hold that bridge line.
+        const dir = tempDir();
+        const original = await startObfs4proxyServer({ orPort: echo.port, stateDir: dir });
+        const cert = original.args.get('cert')!;
+        await original.stop();
 
-  test('an identity made by steppe is served by obfs4proxy to steppe clients', { timeout: 60_000 }, async () => {
-    const dir = tempDir();
-    const made = await obfs4.createServer({ stateDir: dir });
-    const bridge = await startObfs4proxyServer({ orPort: echo.port, stateDir: dir });
-    try {
-      assert.equal(bridge.args.get('cert'), made.cert);
-      const s = await obfs4.dial({ ...bridge.address, cert: made.cert, iatMode: 0 });
-      await assertAllIntact([await echoTransfer(s, 256 * 1024)], echo, 256 * 1024);
-    } finally {
-      await bridge.stop();
-    }
-  });
-});
+        // steppe loads obfs4proxy's state: same cert, and obfs4proxy clients get through.
+        const moved = await steppeBridge(dir, echo.port);
+        assert.equal(moved.cert, cert);
+        const client = await startObfs4proxyClient();
+        try {
+          const s = await socks5Connect(
+            client.address.port,
+            { host: '127.0.0.1', port: moved.port },
+            `cert=${cert};iat-mode=0`,
+          );
+          await assertAllIntact([await echoTransfer(s, 256 * 1024)], echo, 256 * 1024);
+        } finally {
+          moved.server.close();
+        }
+
+        // ...and obfs4proxy loads the state file as steppe rewrote it, still with the same cert.
+        const back = tempDir();
+        cpSync(dir, back, { recursive: true });
+        const again = await startObfs4proxyServer({ orPort: echo.port, stateDir: back });
+        try {
+          assert.equal(again.args.get('cert'), cert);
+          const s = await obfs4.dial({ ...again.address, cert, iatMode: 0 });
+          await assertAllIntact([await echoTransfer(s, 256 * 1024)], echo, 256 * 1024);
+        } finally {
+          await again.stop();
+          await client.stop();
+        }
+      },
+    );
+
+    test(
+      'an identity made by steppe is served by obfs4proxy to steppe clients',
+      { timeout: 60_000 },
+      async () => {
+        const dir = tempDir();
+        const made = await obfs4.createServer({ stateDir: dir });
+        const bridge = await startObfs4proxyServer({ orPort: echo.port, stateDir: dir });
+        try {
+          assert.equal(bridge.args.get('cert'), made.cert);
+          const s = await obfs4.dial({ ...bridge.address, cert: made.cert, iatMode: 0 });
+          await assertAllIntact([await echoTransfer(s, 256 * 1024)], echo, 256 * 1024);
+        } finally {
+          await bridge.stop();
+        }
+      },
+    );
+  },
+);

@@ -43,7 +43,8 @@ export class Distributions {
   private constructor(seed: Uint8Array | null, iatMode: IatMode) {
     this.#iatMode = iatMode;
     this.#length = seed === null ? null : cachedDist(seed, MAX_SEGMENT_LENGTH);
-    this.#iat = seed === null || iatMode === IAT_NONE ? null : cachedDist(iatSeed(seed), MAX_IAT_DELAY);
+    this.#iat =
+      seed === null || iatMode === IAT_NONE ? null : cachedDist(iatSeed(seed), MAX_IAT_DELAY);
   }
 
   /** The server's: seeded by its drbg-seed. */
@@ -66,7 +67,8 @@ export class Distributions {
   }
 
   get iat(): WeightedDist | null {
-    if (this.#iatMode !== IAT_NONE && this.#iat === null) this.adoptSeed(randomBytes(DRBG_SEED_LENGTH));
+    if (this.#iatMode !== IAT_NONE && this.#iat === null)
+      this.adoptSeed(randomBytes(DRBG_SEED_LENGTH));
     return this.#iat;
   }
 

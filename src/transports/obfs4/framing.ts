@@ -49,9 +49,15 @@ class NonceSequence {
   }
 }
 
-function splitKeyMaterial(km: Uint8Array): { key: Uint8Array; prefix: Uint8Array; drbgSeed: Uint8Array } {
+function splitKeyMaterial(km: Uint8Array): {
+  key: Uint8Array;
+  prefix: Uint8Array;
+  drbgSeed: Uint8Array;
+} {
   if (km.length !== KEY_MATERIAL_LENGTH) {
-    throw new RangeError(`obfs4 key material must be ${KEY_MATERIAL_LENGTH} bytes, got ${km.length}`);
+    throw new RangeError(
+      `obfs4 key material must be ${KEY_MATERIAL_LENGTH} bytes, got ${km.length}`,
+    );
   }
   return {
     key: km.slice(0, 32),
@@ -84,7 +90,9 @@ export class FrameEncoder {
    */
   encodeInto(out: Uint8Array, offset: number, payload: Uint8Array): number {
     if (payload.length > MAX_FRAME_PAYLOAD_LENGTH) {
-      throw new RangeError(`frame payload of ${payload.length} bytes exceeds ${MAX_FRAME_PAYLOAD_LENGTH}`);
+      throw new RangeError(
+        `frame payload of ${payload.length} bytes exceeds ${MAX_FRAME_PAYLOAD_LENGTH}`,
+      );
     }
     const boxLength = payload.length + TAG_LENGTH;
     const box = out.subarray(offset + 2, offset + 2 + boxLength);
@@ -144,7 +152,12 @@ export class FrameDecoder {
     const plainLength = box.length - TAG_LENGTH;
     const ok =
       !this.#nextLengthInvalid &&
-      sodium.crypto_secretbox_open_easy(out.subarray(0, plainLength), box, this.#nextNonce!, this.#key);
+      sodium.crypto_secretbox_open_easy(
+        out.subarray(0, plainLength),
+        box,
+        this.#nextNonce!,
+        this.#key,
+      );
     if (!ok) {
       throw new FramingError('ERR_FRAME_TAG', 'obfs4 frame failed authentication');
     }

@@ -13,8 +13,12 @@ import { ctEqual } from '../../crypto/bytes.js';
 import { representativeToPublicKey, type SessionKeypair } from '../../crypto/elligator2.js';
 import { hmacSha256 } from '../../crypto/hmac.js';
 import { ntorClientHandshake, ntorServerHandshake } from '../../crypto/ntor.js';
-import { randomBytes, randomIntRange, systemRandom, type RandomSource } from '../../crypto/random.js';
-import type { ReplayFilter } from '../../crypto/replay-filter.js';
+import {
+  randomBytes,
+  randomIntRange,
+  systemRandom,
+  type RandomSource,
+} from '../../crypto/random.js';
 import { HandshakeError } from '../../errors.js';
 import {
   AUTH_LENGTH,
@@ -29,6 +33,12 @@ import {
   SERVER_MIN_HANDSHAKE_LENGTH,
   SERVER_MIN_PAD_LENGTH,
 } from './constants.js';
+
+/** What the server handshake needs of a replay filter (see crypto/replay-filter.ts). */
+export interface ReplayCheck {
+  /** True when `buf` was seen before (a replay); records it otherwise. */
+  testAndSet(nowMs: number, buf: Uint8Array): boolean;
+}
 
 export interface HandshakeClock {
   readonly rng?: RandomSource;
@@ -92,7 +102,11 @@ export class ClientHandshake {
   #serverMark: Uint8Array | null = null;
 
   constructor(
-    p: { identity: ServerIdentity; sessionKey: SessionKeypair; padLength?: number } & HandshakeClock,
+    p: {
+      identity: ServerIdentity;
+      sessionKey: SessionKeypair;
+      padLength?: number;
+    } & HandshakeClock,
   ) {
     this.#identity = p.identity;
     this.#key = macKey(p.identity);
@@ -104,9 +118,12 @@ export class ClientHandshake {
 
   /** The client's single handshake message. */
   generate(): Uint8Array {
-    const padLength = this.#padLength ?? randomIntRange(CLIENT_MIN_PAD_LENGTH, CLIENT_MAX_PAD_LENGTH, this.#rng);
+    const padLength =
+      this.#padLength ?? randomIntRange(CLIENT_MIN_PAD_LENGTH, CLIENT_MAX_PAD_LENGTH, this.#rng);
     if (padLength < CLIENT_MIN_PAD_LENGTH || padLength > CLIENT_MAX_PAD_LENGTH) {
-      throw new RangeError(`client pad length ${padLength} outside [${CLIENT_MIN_PAD_LENGTH}, ${CLIENT_MAX_PAD_LENGTH}]`);
+      throw new RangeError(
+        `client pad length ${padLength} outside [${CLIENT_MIN_PAD_LENGTH}, ${CLIENT_MAX_PAD_LENGTH}]`,
+      );
     }
     const repr = this.#session.representative;
     const out = new Uint8Array(CLIENT_MIN_HANDSHAKE_LENGTH + padLength);
@@ -115,7 +132,10 @@ export class ClientHandshake {
     const markPos = REPRESENTATIVE_LENGTH + padLength;
     out.set(mark(this.#key, repr), markPos);
     this.#epoch = epochHour(this.#now());
-    out.set(mac(this.#key, out.subarray(0, markPos + MARK_LENGTH), this.#epoch), markPos + MARK_LENGTH);
+    out.set(
+      mac(this.#key, out.subarray(0, markPos + MARK_LENGTH), this.#epoch),
+      markPos + MARK_LENGTH,
+    );
     return out;
   }
 
@@ -136,7 +156,10 @@ export class ClientHandshake {
     if (pos !== -1 && pos + MARK_LENGTH + MAC_LENGTH > end) pos = -1;
     if (pos === -1) {
       if (buf.length >= MAX_HANDSHAKE_LENGTH) {
-        throw new HandshakeError('ERR_HANDSHAKE_INVALID', 'obfs4 server response has no valid mark');
+        throw new HandshakeError(
+          'ERR_HANDSHAKE_INVALID',
+          'obfs4 server response has no valid mark',
+        );
       }
       return null;
     }
@@ -145,15 +168,28 @@ export class ClientHandshake {
     if (!ctEqual(expected, buf.subarray(pos + MARK_LENGTH, macEnd))) {
       throw new HandshakeError(
         'ERR_HANDSHAKE_AUTH',
-        'obfs4 server response MAC mismatch (is this machine\'s clock more than an hour off?)',
+        "obfs4 server response MAC mismatch (is this machine's clock more than an hour off?)",
       );
     }
     const serverPublic = representativeToPublicKey(repr);
-    const result = ntorClientHandshake(this.#session, serverPublic, this.#identity.publicKey, this.#identity.nodeId);
+    const result = ntorClientHandshake(
+      this.#session,
+      serverPublic,
+      this.#identity.publicKey,
+      this.#identity.nodeId,
+    );
     if (result === null) {
-      throw new HandshakeError('ERR_HANDSHAKE_AUTH', 'obfs4 ntor failed: the server sent a degenerate key');
+      throw new HandshakeError(
+        'ERR_HANDSHAKE_AUTH',
+        'obfs4 ntor failed: the server sent a degenerate key',
+      );
     }
-    if (!ctEqual(result.auth, buf.subarray(REPRESENTATIVE_LENGTH, REPRESENTATIVE_LENGTH + AUTH_LENGTH))) {
+    if (
+      !ctEqual(
+        result.auth,
+        buf.subarray(REPRESENTATIVE_LENGTH, REPRESENTATIVE_LENGTH + AUTH_LENGTH),
+      )
+    ) {
       throw new HandshakeError(
         'ERR_HANDSHAKE_AUTH',
         'obfs4 ntor AUTH mismatch: the cert in the bridge line does not belong to this server',
@@ -167,7 +203,7 @@ export class ServerHandshake {
   readonly #identity: ServerIdentityKeys;
   readonly #key: Uint8Array;
   readonly #session: SessionKeypair;
-  readonly #replay: ReplayFilter;
+  readonly #replay: ReplayCheck;
   readonly #rng: RandomSource;
   readonly #now: () => number;
   readonly #padLength: number | undefined;
@@ -178,7 +214,7 @@ export class ServerHandshake {
     p: {
       identity: ServerIdentityKeys;
       sessionKey: SessionKeypair;
-      replayFilter: ReplayFilter;
+      replayFilter: ReplayCheck;
       padLength?: number;
     } & HandshakeClock,
   ) {
@@ -213,7 +249,10 @@ export class ServerHandshake {
     }
     if (pos === -1) {
       if (buf.length >= MAX_HANDSHAKE_LENGTH) {
-        throw new HandshakeError('ERR_HANDSHAKE_TOO_LONG', 'obfs4 client handshake: no mark in 8192 bytes');
+        throw new HandshakeError(
+          'ERR_HANDSHAKE_TOO_LONG',
+          'obfs4 client handshake: no mark in 8192 bytes',
+        );
       }
       return null;
     }
@@ -231,15 +270,28 @@ export class ServerHandshake {
         matched = epoch;
       }
     }
-    if (replayed) throw new HandshakeError('ERR_HANDSHAKE_REPLAY', 'obfs4 client handshake replayed');
-    if (matched === null) throw new HandshakeError('ERR_HANDSHAKE_INVALID', 'obfs4 client handshake MAC mismatch');
+    if (replayed)
+      throw new HandshakeError('ERR_HANDSHAKE_REPLAY', 'obfs4 client handshake replayed');
+    if (matched === null)
+      throw new HandshakeError('ERR_HANDSHAKE_INVALID', 'obfs4 client handshake MAC mismatch');
     if (buf.length !== pos + MARK_LENGTH + MAC_LENGTH) {
-      throw new HandshakeError('ERR_HANDSHAKE_INVALID', 'obfs4 client handshake has trailing bytes');
+      throw new HandshakeError(
+        'ERR_HANDSHAKE_INVALID',
+        'obfs4 client handshake has trailing bytes',
+      );
     }
     const clientPublic = representativeToPublicKey(repr);
-    const result = ntorServerHandshake(this.#session, clientPublic, this.#identity, this.#identity.nodeId);
+    const result = ntorServerHandshake(
+      this.#session,
+      clientPublic,
+      this.#identity,
+      this.#identity.nodeId,
+    );
     if (result === null) {
-      throw new HandshakeError('ERR_HANDSHAKE_INVALID', 'obfs4 ntor failed: the client sent a degenerate key');
+      throw new HandshakeError(
+        'ERR_HANDSHAKE_INVALID',
+        'obfs4 ntor failed: the client sent a degenerate key',
+      );
     }
     this.#epoch = matched;
     this.#auth = result.auth;
@@ -251,9 +303,12 @@ export class ServerHandshake {
     if (this.#epoch === null || this.#auth === null) {
       throw new TypeError('parseClient() must succeed before generate()');
     }
-    const padLength = this.#padLength ?? randomIntRange(SERVER_MIN_PAD_LENGTH, SERVER_MAX_PAD_LENGTH, this.#rng);
+    const padLength =
+      this.#padLength ?? randomIntRange(SERVER_MIN_PAD_LENGTH, SERVER_MAX_PAD_LENGTH, this.#rng);
     if (padLength < SERVER_MIN_PAD_LENGTH || padLength > SERVER_MAX_PAD_LENGTH) {
-      throw new RangeError(`server pad length ${padLength} outside [${SERVER_MIN_PAD_LENGTH}, ${SERVER_MAX_PAD_LENGTH}]`);
+      throw new RangeError(
+        `server pad length ${padLength} outside [${SERVER_MIN_PAD_LENGTH}, ${SERVER_MAX_PAD_LENGTH}]`,
+      );
     }
     const repr = this.#session.representative;
     const out = new Uint8Array(SERVER_MIN_HANDSHAKE_LENGTH + padLength);
@@ -262,7 +317,10 @@ export class ServerHandshake {
     out.set(randomBytes(padLength, this.#rng), REPRESENTATIVE_LENGTH + AUTH_LENGTH);
     const markPos = REPRESENTATIVE_LENGTH + AUTH_LENGTH + padLength;
     out.set(mark(this.#key, repr), markPos);
-    out.set(mac(this.#key, out.subarray(0, markPos + MARK_LENGTH), this.#epoch), markPos + MARK_LENGTH);
+    out.set(
+      mac(this.#key, out.subarray(0, markPos + MARK_LENGTH), this.#epoch),
+      markPos + MARK_LENGTH,
+    );
     return out;
   }
 }

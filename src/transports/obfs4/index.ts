@@ -6,7 +6,6 @@ import { connect as netConnect, type Socket } from 'node:net';
 import type { Duplex } from 'node:stream';
 import { generateSessionKeypair, type SessionKeypair } from '../../crypto/elligator2.js';
 import { closeDelaySeconds } from '../../crypto/probdist.js';
-import { ReplayFilter } from '../../crypto/replay-filter.js';
 import { AbortError, PtError } from '../../errors.js';
 import {
   argValue,
@@ -26,11 +25,13 @@ import {
 } from './constants.js';
 import { Distributions } from './distributions.js';
 import { ClientHandshake, ServerHandshake, type ServerIdentity } from './handshake.js';
+import { ReplayStore } from './replay-store.js';
 import { runClient, runServer } from './session.js';
 import { encodeCert, loadServerState, parseClientArgs, type ServerState } from './state.js';
 import type { Obfs4Stream } from './stream.js';
 
 export { encodeCert, decodeCert, parseClientArgs, STATE_FILE, BRIDGE_LINE_FILE } from './state.js';
+export { REPLAY_FILE } from './replay-store.js';
 export type { ServerState } from './state.js';
 export type { IatMode } from './constants.js';
 export type { Obfs4Stream } from './stream.js';
@@ -93,11 +94,12 @@ export class Obfs4ServerFactory implements ServerFactory {
   /** The per-bridge close delay for failed handshakes, derived from the drbg-seed like obfs4proxy's. */
   readonly closeDelayMs: number;
   readonly #opts: Obfs4ServerOptions;
-  readonly #replay = new ReplayFilter();
+  readonly #replay: ReplayStore;
   readonly #dists: Distributions;
 
-  constructor(state: ServerState, opts: Obfs4ServerOptions) {
+  constructor(state: ServerState, replay: ReplayStore, opts: Obfs4ServerOptions) {
     this.state = state;
+    this.#replay = replay;
     this.#opts = opts;
     this.clientArgs = ptArgs({ cert: encodeCert(state), 'iat-mode': state.iatMode });
     this.closeDelayMs = opts.closeDelayMs ?? closeDelaySeconds(state.drbgSeed) * 1000;
@@ -138,16 +140,22 @@ export class Obfs4ServerFactory implements ServerFactory {
       signal: opts.signal,
     });
   }
+
+  /** Saves the replay filter; call before the process exits (managed mode does on shutdown). */
+  close(): Promise<void> {
+    return this.#replay.flush();
+  }
 }
 
 export const obfs4Transport: Transport = {
   name: 'obfs4',
   createClient(opts?: ClientOptions): ClientFactory {
-    return new Obfs4ClientFactory(opts) as ClientFactory;
+    return new Obfs4ClientFactory(opts);
   },
   async createServer(opts: Obfs4ServerOptions): Promise<Obfs4ServerFactory> {
     const state = await loadServerState(opts.stateDir, opts.options ?? new Map(), opts.rng);
-    return new Obfs4ServerFactory(state, opts);
+    const replay = await ReplayStore.open(opts.stateDir, (opts.now ?? Date.now)());
+    return new Obfs4ServerFactory(state, replay, opts);
   },
 };
 
@@ -181,7 +189,9 @@ function connectTcp(host: string, port: number, signal?: AbortSignal): Promise<S
     });
     s.once('error', (e) => {
       signal?.removeEventListener('abort', onAbort);
-      reject(new PtError('ERR_CONNECT', `cannot connect to ${host}:${port}: ${e.message}`, { cause: e }));
+      reject(
+        new PtError('ERR_CONNECT', `cannot connect to ${host}:${port}: ${e.message}`, { cause: e }),
+      );
     });
   });
 }

@@ -26,7 +26,10 @@ export interface Packet {
 /** Parses a decrypted frame. A packet shorter than its header or its declared payload is fatal. */
 export function parsePacket(plain: Uint8Array): Packet {
   if (plain.length < PACKET_OVERHEAD) {
-    throw new FramingError('ERR_PACKET_INVALID', `obfs4 packet of ${plain.length} bytes is too short`);
+    throw new FramingError(
+      'ERR_PACKET_INVALID',
+      `obfs4 packet of ${plain.length} bytes is too short`,
+    );
   }
   const payloadLength = (plain[1]! << 8) | plain[2]!;
   if (payloadLength > plain.length - PACKET_OVERHEAD) {
@@ -35,7 +38,10 @@ export function parsePacket(plain: Uint8Array): Packet {
       `obfs4 packet declares ${payloadLength} payload bytes but carries ${plain.length - PACKET_OVERHEAD}`,
     );
   }
-  return { type: plain[0]!, payload: plain.subarray(PACKET_OVERHEAD, PACKET_OVERHEAD + payloadLength) };
+  return {
+    type: plain[0]!,
+    payload: plain.subarray(PACKET_OVERHEAD, PACKET_OVERHEAD + payloadLength),
+  };
 }
 
 /** Wire length of the frames that carry `n` application bytes in maximum-size packets. */
@@ -80,9 +86,17 @@ export class PacketWriter {
   }
 
   /** Encodes one packet into `out` at `offset`; returns the frame length. */
-  writePacket(out: Uint8Array, offset: number, type: number, payload: Uint8Array, padLength: number): number {
+  writePacket(
+    out: Uint8Array,
+    offset: number,
+    type: number,
+    payload: Uint8Array,
+    padLength: number,
+  ): number {
     if (payload.length + padLength > MAX_PACKET_PAYLOAD_LENGTH) {
-      throw new RangeError(`packet of ${payload.length}+${padLength} bytes exceeds ${MAX_PACKET_PAYLOAD_LENGTH}`);
+      throw new RangeError(
+        `packet of ${payload.length}+${padLength} bytes exceeds ${MAX_PACKET_PAYLOAD_LENGTH}`,
+      );
     }
     const s = this.#scratch;
     s[0] = type;

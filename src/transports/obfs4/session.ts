@@ -72,10 +72,23 @@ function readUntil<T>(
     const onEnd = (): void =>
       fail(new HandshakeError('ERR_HANDSHAKE_EOF', `connection closed during the obfs4 ${what}`));
     const onError = (e: Error): void =>
-      fail(new HandshakeError('ERR_HANDSHAKE_EOF', `connection failed during the obfs4 ${what}: ${e.message}`, { cause: e }));
-    const onAbort = (): void => fail(new AbortError(`obfs4 ${what} aborted`, { cause: signal?.reason }));
+      fail(
+        new HandshakeError(
+          'ERR_HANDSHAKE_EOF',
+          `connection failed during the obfs4 ${what}: ${e.message}`,
+          { cause: e },
+        ),
+      );
+    const onAbort = (): void =>
+      fail(new AbortError(`obfs4 ${what} aborted`, { cause: signal?.reason }));
     const timer = setTimeout(
-      () => fail(new HandshakeError('ERR_HANDSHAKE_TIMEOUT', `obfs4 ${what} timed out after ${timeoutMs / 1000} s`)),
+      () =>
+        fail(
+          new HandshakeError(
+            'ERR_HANDSHAKE_TIMEOUT',
+            `obfs4 ${what} timed out after ${timeoutMs / 1000} s`,
+          ),
+        ),
       timeoutMs,
     );
     if (signal?.aborted) {

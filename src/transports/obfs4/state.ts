@@ -45,7 +45,8 @@ export function decodeCert(cert: string): ServerIdentity {
     throw new InvalidArgsError(`invalid obfs4 cert: ${why} (copy it whole from the bridge line)`);
   }
   const raw = Buffer.from(cert + '==', 'base64');
-  if (raw.length !== CERT_LENGTH) throw new InvalidArgsError('invalid obfs4 cert: does not decode to 52 bytes');
+  if (raw.length !== CERT_LENGTH)
+    throw new InvalidArgsError('invalid obfs4 cert: does not decode to 52 bytes');
   return {
     nodeId: new Uint8Array(raw.subarray(0, NODE_ID_LENGTH)),
     publicKey: new Uint8Array(raw.subarray(NODE_ID_LENGTH)),
@@ -55,7 +56,9 @@ export function decodeCert(cert: string): ServerIdentity {
 export function parseIatMode(value: string | undefined, where: string): IatMode {
   if (value === undefined) throw new InvalidArgsError(`missing iat-mode in ${where} (0, 1 or 2)`);
   if (!/^[012]$/.test(value)) {
-    throw new InvalidArgsError(`invalid iat-mode ${JSON.stringify(value)} in ${where}: must be 0, 1 or 2`);
+    throw new InvalidArgsError(
+      `invalid iat-mode ${JSON.stringify(value)} in ${where}: must be 0, 1 or 2`,
+    );
   }
   return Number(value) as IatMode;
 }
@@ -88,7 +91,9 @@ export function parseClientArgs(args: PtArgs): ClientArgs {
     const nodeId = argValue(args, 'node-id');
     const publicKey = argValue(args, 'public-key');
     if (nodeId === undefined || publicKey === undefined) {
-      throw new InvalidArgsError(`missing cert in ${where} (expected cert=<70 characters> iat-mode=<0|1|2>)`);
+      throw new InvalidArgsError(
+        `missing cert in ${where} (expected cert=<70 characters> iat-mode=<0|1|2>)`,
+      );
     }
     identity = {
       nodeId: hexArg(nodeId, 'node-id', NODE_ID_LENGTH, where),
@@ -152,23 +157,37 @@ export function parseStateJson(text: string, where: string): ServerState {
   } catch (e) {
     throw new PtError('ERR_INVALID_STATE', `${where} is not valid JSON`, { cause: e });
   }
-  if (typeof js !== 'object' || js === null) throw new PtError('ERR_INVALID_STATE', `${where} is not a JSON object`);
+  if (typeof js !== 'object' || js === null)
+    throw new PtError('ERR_INVALID_STATE', `${where} is not a JSON object`);
   const o = js as Partial<Record<keyof StateJson, unknown>>;
   for (const k of ['node-id', 'private-key', 'drbg-seed'] as const) {
     if (typeof o[k] !== 'string') throw new PtError('ERR_INVALID_STATE', `${where} lacks "${k}"`);
   }
   const iat = o['iat-mode'] ?? 0;
   if (iat !== 0 && iat !== 1 && iat !== 2) {
-    throw new PtError('ERR_INVALID_STATE', `${where} has an invalid "iat-mode" (must be 0, 1 or 2)`);
+    throw new PtError(
+      'ERR_INVALID_STATE',
+      `${where} has an invalid "iat-mode" (must be 0, 1 or 2)`,
+    );
   }
   try {
-    return stateFromParts(o['node-id'] as string, o['private-key'] as string, o['drbg-seed'] as string, iat, where);
+    return stateFromParts(
+      o['node-id'] as string,
+      o['private-key'] as string,
+      o['drbg-seed'] as string,
+      iat,
+      where,
+    );
   } catch (e) {
     throw new PtError('ERR_INVALID_STATE', (e as Error).message, { cause: e });
   }
 }
 
-export function bridgeLineArgs(st: { nodeId: Uint8Array; publicKey: Uint8Array; iatMode: IatMode }): string {
+export function bridgeLineArgs(st: {
+  nodeId: Uint8Array;
+  publicKey: Uint8Array;
+  iatMode: IatMode;
+}): string {
   return `cert=${encodeCert(st)} iat-mode=${st.iatMode}`;
 }
 
@@ -176,11 +195,11 @@ export function bridgeLineFile(st: ServerState): string {
   return (
     '# obfs4 bridge line for tor clients, written by steppe.\n' +
     '#\n' +
-    '# It is generated from this bridge\'s obfs4_state.json each time the bridge starts;\n' +
+    "# It is generated from this bridge's obfs4_state.json each time the bridge starts;\n" +
     '# editing it has no effect. Before handing it out, replace the placeholders:\n' +
     '#  <IP ADDRESS>  - the public IP address of the bridge\n' +
     '#  <PORT>        - the TCP port the obfs4 listener is reachable on\n' +
-    '#  <FINGERPRINT> - the bridge\'s relay fingerprint\n\n' +
+    "#  <FINGERPRINT> - the bridge's relay fingerprint\n\n" +
     `Bridge obfs4 <IP ADDRESS>:<PORT> <FINGERPRINT> ${bridgeLineArgs(st)}\n`
   );
 }
@@ -216,7 +235,9 @@ export async function loadServerState(
     );
   } else if (given.length > 0) {
     const missing = ['node-id', 'private-key', 'drbg-seed'].filter((k) => !options.has(k));
-    throw new InvalidArgsError(`${where} give ${given.join(', ')} but not ${missing.join(', ')}: give all three or none`);
+    throw new InvalidArgsError(
+      `${where} give ${given.join(', ')} but not ${missing.join(', ')}: give all three or none`,
+    );
   } else {
     const path = join(stateDir, STATE_FILE);
     let text: string | null = null;
@@ -224,7 +245,9 @@ export async function loadServerState(
       text = await readFile(path, 'utf8');
     } catch (e) {
       if ((e as NodeJS.ErrnoException).code !== 'ENOENT') {
-        throw new PtError('ERR_INVALID_STATE', `cannot read ${path}: ${(e as Error).message}`, { cause: e });
+        throw new PtError('ERR_INVALID_STATE', `cannot read ${path}: ${(e as Error).message}`, {
+          cause: e,
+        });
       }
     }
     st = text === null ? newServerState(iatOverride ?? 0, rng) : parseStateJson(text, path);
@@ -235,9 +258,13 @@ export async function loadServerState(
     await writeFileAtomic(join(stateDir, STATE_FILE), serializeState(st));
     await writeFileAtomic(join(stateDir, BRIDGE_LINE_FILE), bridgeLineFile(st));
   } catch (e) {
-    throw new PtError('ERR_INVALID_STATE', `cannot write the obfs4 state in ${stateDir}: ${(e as Error).message}`, {
-      cause: e,
-    });
+    throw new PtError(
+      'ERR_INVALID_STATE',
+      `cannot write the obfs4 state in ${stateDir}: ${(e as Error).message}`,
+      {
+        cause: e,
+      },
+    );
   }
   return st;
 }

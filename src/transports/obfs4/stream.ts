@@ -50,7 +50,9 @@ export class Obfs4Stream extends Duplex {
     this.push(null);
   };
   readonly #onError = (err: Error): void => {
-    this.destroy(new PtError('ERR_CLOSED', `obfs4 connection failed: ${err.message}`, { cause: err }));
+    this.destroy(
+      new PtError('ERR_CLOSED', `obfs4 connection failed: ${err.message}`, { cause: err }),
+    );
   };
   readonly #onClose = (): void => {
     // The socket went away underneath us; a clean end was already signalled by 'end'.
@@ -109,7 +111,9 @@ export class Obfs4Stream extends Duplex {
         // Unknown packet types are authenticated and ignored, as the reference does.
       }
     } catch (e) {
-      this.destroy(e instanceof PtError ? e : new FramingError('ERR_FRAME_INVALID', String(e), { cause: e }));
+      this.destroy(
+        e instanceof PtError ? e : new FramingError('ERR_FRAME_INVALID', String(e), { cause: e }),
+      );
       return;
     }
     if (filled > 0 && !this.push(out.subarray(0, filled)) && !this.#socketPaused) {

@@ -11,7 +11,9 @@ import { FrameDecoder, FrameEncoder } from '../../../src/transports/obfs4/framin
 const KEY_MATERIAL = Uint8Array.from({ length: 72 }, (_, i) => i);
 const HELLO_PACKET = hexToBytes('000005' + Buffer.from('hello').toString('hex'));
 const HELLO_FRAME = '03466b15c7b360f46eac7fbfe7544956e620f281dd229498a72a';
-const SEED_PACKET = hexToBytes('010018' + bytesToHex(Uint8Array.from({ length: 24 }, (_, i) => 0x64 + i)));
+const SEED_PACKET = hexToBytes(
+  '010018' + bytesToHex(Uint8Array.from({ length: 24 }, (_, i) => 0x64 + i)),
+);
 const SEED_FRAME =
   '265d1004398f0ef99c4c3b8e006886ccaa7552b43bfd22b635755d6f60bf3669484ddc2acf93c5d2fdabb351a9';
 
@@ -35,7 +37,7 @@ test('frame decoder opens the reference frames, across every split point', () =>
     const got: string[] = [];
     for (const part of [wire.subarray(0, split), wire.subarray(split)]) {
       q.push(part);
-      for (let n; (n = dec.decodeInto(q, out)) >= 0; ) got.push(bytesToHex(out.subarray(0, n)));
+      for (let n; (n = dec.decodeInto(q, out)) >= 0;) got.push(bytesToHex(out.subarray(0, n)));
     }
     assert.deepEqual(got, [bytesToHex(HELLO_PACKET), bytesToHex(SEED_PACKET)], `split at ${split}`);
   }

@@ -25,7 +25,7 @@ function decodeAll(wire: Uint8Array): { payload: Uint8Array; frames: number[] } 
   const out = new Uint8Array(MAX_FRAME_PAYLOAD_LENGTH);
   const parts: Uint8Array[] = [];
   const frames: number[] = [];
-  for (let n; (n = dec.decodeInto(q, out)) >= 0; ) {
+  for (let n; (n = dec.decodeInto(q, out)) >= 0;) {
     frames.push(n + 18);
     parts.push(parsePacket(out.subarray(0, n)).payload.slice());
   }
@@ -48,7 +48,10 @@ test('padBurst lands every burst on the sampled target, with the reference 21-by
         // gap of 1..21 bytes: a full padding frame, then one of `gap` padding bytes (+21 header)
         assert.equal(plan[0], MAX_PACKET_PAYLOAD_LENGTH);
         assert.ok(plan[1]! >= 1 && plan[1]! <= 21);
-        assert.equal((tail + MAX_SEGMENT_LENGTH - 21) % MAX_SEGMENT_LENGTH, target % MAX_SEGMENT_LENGTH);
+        assert.equal(
+          (tail + MAX_SEGMENT_LENGTH - 21) % MAX_SEGMENT_LENGTH,
+          target % MAX_SEGMENT_LENGTH,
+        );
       }
     }
   }
@@ -74,8 +77,12 @@ test('bursts re-cut any chunking into maximum-size packets and decode back', () 
 });
 
 test('packet parser rejects short packets and overlong payload lengths', () => {
-  const isInvalid = (e: unknown): boolean => e instanceof PtError && e.code === 'ERR_PACKET_INVALID';
+  const isInvalid = (e: unknown): boolean =>
+    e instanceof PtError && e.code === 'ERR_PACKET_INVALID';
   assert.throws(() => parsePacket(Uint8Array.of(0, 0)), isInvalid);
   assert.throws(() => parsePacket(Uint8Array.of(0, 0, 2, 9)), isInvalid);
-  assert.deepEqual(parsePacket(Uint8Array.of(7, 0, 1, 9, 0, 0)), { type: 7, payload: Uint8Array.of(9) });
+  assert.deepEqual(parsePacket(Uint8Array.of(7, 0, 1, 9, 0, 0)), {
+    type: 7,
+    payload: Uint8Array.of(9),
+  });
 });

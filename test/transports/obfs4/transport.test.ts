@@ -26,7 +26,9 @@ interface EchoBridge {
 }
 
 /** A steppe obfs4 server whose streams echo what they receive. */
-async function echoBridge(opts: Partial<Obfs4ServerOptions> & { iatMode?: 0 | 1 | 2 } = {}): Promise<EchoBridge> {
+async function echoBridge(
+  opts: Partial<Obfs4ServerOptions> & { iatMode?: 0 | 1 | 2 } = {},
+): Promise<EchoBridge> {
   const factory = await obfs4.createServer({ stateDir: tempDir(), ...opts });
   const serverSockets: Socket[] = [];
   const failures: PtError[] = [];
@@ -56,7 +58,12 @@ for (const iatMode of [0, 1, 2] as const) {
   test(`steppe client and server move data both ways, iat-mode ${iatMode}`, async () => {
     const bridge = await echoBridge({ iatMode });
     const size = iatMode === 0 ? 4 * 1024 * 1024 : 96 * 1024;
-    const stream = await obfs4.dial({ host: '127.0.0.1', port: bridge.port, cert: bridge.cert, iatMode });
+    const stream = await obfs4.dial({
+      host: '127.0.0.1',
+      port: bridge.port,
+      cert: bridge.cert,
+      iatMode,
+    });
     const r = await echoTransfer(stream, size);
     assert.equal(r.received, size);
     assert.equal(r.receivedSha, r.sentSha);
@@ -81,7 +88,12 @@ test('a wrong cert gets no answer at all, and the server closes with FIN at its 
   const other = await obfs4.createServer({ stateDir: tempDir() });
   const started = Date.now();
   await assert.rejects(
-    obfs4.dial({ host: '127.0.0.1', port: bridge.port, cert: other.cert, signal: AbortSignal.timeout(3000) }),
+    obfs4.dial({
+      host: '127.0.0.1',
+      port: bridge.port,
+      cert: other.cert,
+      signal: AbortSignal.timeout(3000),
+    }),
     // the client learns nothing but the close, which comes at the server's deadline
     (e: PtError) => e.code === 'ERR_HANDSHAKE_EOF',
   );
@@ -107,23 +119,44 @@ test('garbage probes: no byte back, FIN (not RST) after timeout plus the per-bri
     });
     assert.equal(outcome.bytes, 0, `probe of ${size} bytes got an answer`);
     assert.equal(outcome.how, 'fin', `probe of ${size} bytes: close was ${outcome.how}`);
-    assert.ok(outcome.ms >= 650 && outcome.ms < 3000, `probe of ${size} bytes closed after ${outcome.ms} ms`);
+    assert.ok(
+      outcome.ms >= 650 && outcome.ms < 3000,
+      `probe of ${size} bytes closed after ${outcome.ms} ms`,
+    );
   }
   await bridge.close();
 });
 
-test('the server keeps its identity across restarts in obfs4proxy\'s file format', async () => {
+test("the server keeps its identity across restarts in obfs4proxy's file format", async () => {
   const dir = tempDir();
   const a = await obfs4.createServer({ stateDir: dir, iatMode: 1 });
   const b = await obfs4.createServer({ stateDir: dir });
   assert.equal(a.cert, b.cert);
   assert.equal(b.state.iatMode, 1);
-  const js = JSON.parse(readFileSync(join(dir, 'obfs4_state.json'), 'utf8')) as Record<string, unknown>;
-  assert.deepEqual(Object.keys(js), ['node-id', 'private-key', 'public-key', 'drbg-seed', 'iat-mode']);
+  const js = JSON.parse(readFileSync(join(dir, 'obfs4_state.json'), 'utf8')) as Record<
+    string,
+    unknown
+  >;
+  assert.deepEqual(Object.keys(js), [
+    'node-id',
+    'private-key',
+    'public-key',
+    'drbg-seed',
+    'iat-mode',
+  ]);
   assert.equal(statSync(join(dir, 'obfs4_state.json')).mode & 0o777, 0o600);
   const line = readFileSync(join(dir, 'obfs4_bridgeline.txt'), 'utf8');
-  assert.match(line, new RegExp(`^Bridge obfs4 <IP ADDRESS>:<PORT> <FINGERPRINT> cert=${a.cert.replace(/[+/]/g, '\\$&')} iat-mode=1$`, 'm'));
-  assert.equal(a.bridgeLine('192.0.2.1:443'), `Bridge obfs4 192.0.2.1:443 cert=${a.cert} iat-mode=1`);
+  assert.match(
+    line,
+    new RegExp(
+      `^Bridge obfs4 <IP ADDRESS>:<PORT> <FINGERPRINT> cert=${a.cert.replace(/[+/]/g, '\\$&')} iat-mode=1$`,
+      'm',
+    ),
+  );
+  assert.equal(
+    a.bridgeLine('192.0.2.1:443'),
+    `Bridge obfs4 192.0.2.1:443 cert=${a.cert} iat-mode=1`,
+  );
 });
 
 test('bad client args and bad state give clear errors', async () => {
@@ -136,5 +169,51 @@ test('bad client args and bad state give clear errors', async () => {
   await obfs4.createServer({ stateDir: dir });
   const { writeFileSync } = await import('node:fs');
   writeFileSync(join(dir, 'obfs4_state.json'), '{"node-id":"zz"}');
-  await assert.rejects(obfs4.createServer({ stateDir: dir }), (e: PtError) => e.code === 'ERR_INVALID_STATE');
+  await assert.rejects(
+    obfs4.createServer({ stateDir: dir }),
+    (e: PtError) => e.code === 'ERR_INVALID_STATE',
+  );
+});
+
+test('a handshake replayed after a server restart gets no answer (the replay filter is persisted)', async () => {
+  const dir = tempDir();
+  const opts = { stateDir: dir, handshakeTimeoutMs: 300, closeDelayMs: 0 };
+  const first = await obfs4.createServer(opts);
+  // Record a genuine client handshake on its way to the first server instance.
+  let recorded = Buffer.alloc(0);
+  const srv1 = createServer((sock) => {
+    sock.once('data', (d: Buffer) => (recorded = Buffer.from(d)));
+    first.accept(sock).then(
+      (s) => s.destroy(),
+      () => {},
+    );
+  });
+  await new Promise<void>((r) => srv1.listen(0, '127.0.0.1', r));
+  const port1 = (srv1.address() as AddressInfo).port;
+  (await obfs4.dial({ host: '127.0.0.1', port: port1, cert: first.cert })).destroy();
+  assert.ok(recorded.length >= 141);
+  await first.close();
+  srv1.close();
+
+  // A new server instance on the same state directory must treat the replay like any probe.
+  const second = await obfs4.createServer(opts);
+  const failures: string[] = [];
+  const srv2 = createServer((sock) => {
+    second.accept(sock).then(
+      (s) => s.destroy(),
+      (e: PtError) => failures.push(e.code),
+    );
+  });
+  await new Promise<void>((r) => srv2.listen(0, '127.0.0.1', r));
+  const answered = await new Promise<number>((resolve) => {
+    const c = connect((srv2.address() as AddressInfo).port, '127.0.0.1');
+    let n = 0;
+    c.on('data', (d) => (n += d.length));
+    c.on('error', () => {});
+    c.on('close', () => resolve(n));
+    c.on('connect', () => c.write(recorded));
+  });
+  assert.equal(answered, 0);
+  assert.deepEqual(failures, ['ERR_HANDSHAKE_REPLAY']);
+  srv2.close();
 });

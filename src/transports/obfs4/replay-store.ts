@@ -1,0 +1,66 @@
+/**
+ * The server's replay filter, kept across restarts in `obfs4_replay.json` beside the identity.
+ *
+ * obfs4proxy keeps its filter in memory only, so a handshake recorded shortly before a restart
+ * is answered again afterwards: a prober who can make a bridge restart, or who waits for one,
+ * confirms the bridge (censors.md §6.3). steppe saves the filter shortly after each accepted
+ * handshake (debounced) and when the server closes. A crash can lose the last few seconds of
+ * entries; a missing or unreadable file starts an empty filter, as obfs4proxy always does.
+ */
+import { readFile, rename, writeFile } from 'node:fs/promises';
+import { join } from 'node:path';
+import { ReplayFilter, type ReplayFilterSnapshot } from '../../crypto/replay-filter.js';
+
+export const REPLAY_FILE = 'obfs4_replay.json';
+const SAVE_DELAY_MS = 2_000;
+
+export class ReplayStore {
+  readonly #path: string;
+  #filter: ReplayFilter;
+  #timer: NodeJS.Timeout | null = null;
+  #saving: Promise<void> = Promise.resolve();
+
+  private constructor(path: string, filter: ReplayFilter) {
+    this.#path = path;
+    this.#filter = filter;
+  }
+
+  static async open(stateDir: string, nowMs: number): Promise<ReplayStore> {
+    const path = join(stateDir, REPLAY_FILE);
+    let filter = new ReplayFilter();
+    try {
+      const snap = JSON.parse(await readFile(path, 'utf8')) as ReplayFilterSnapshot;
+      filter = ReplayFilter.fromSnapshot(snap, nowMs);
+    } catch {
+      // absent or damaged: start empty, exactly like a reference server
+    }
+    return new ReplayStore(path, filter);
+  }
+
+  /** Same contract as ReplayFilter.testAndSet; schedules a save when a new entry was added. */
+  testAndSet(nowMs: number, buf: Uint8Array): boolean {
+    const seen = this.#filter.testAndSet(nowMs, buf);
+    if (!seen && this.#timer === null) {
+      this.#timer = setTimeout(() => void this.flush(), SAVE_DELAY_MS);
+      this.#timer.unref();
+    }
+    return seen;
+  }
+
+  /** Writes the filter now (atomically) and waits for it. Errors are swallowed: see class doc. */
+  flush(): Promise<void> {
+    if (this.#timer !== null) clearTimeout(this.#timer);
+    this.#timer = null;
+    const data = JSON.stringify(this.#filter.snapshot());
+    this.#saving = this.#saving.then(async () => {
+      const tmp = `${this.#path}.tmp-${process.pid}`;
+      try {
+        await writeFile(tmp, data, { mode: 0o600 });
+        await rename(tmp, this.#path);
+      } catch {
+        // an unwritable state dir already failed loudly at start; nothing useful to add here
+      }
+    });
+    return this.#saving;
+  }
+}
