@@ -204,6 +204,25 @@ async function main(): Promise<number> {
       }
     };
 
+    if (mode === 0 && (wantHs || wantBulk)) {
+      for (const side of sides) {
+        try {
+          const pair = await slots[side].get();
+          const t = slots[side].target(pair);
+          const w = { conns: 1, chunk, warmupMs: 0, measureMs: cfg.pairWarmupMs / 2 };
+          await bulk(t, sink, { ...w, dir: 'up' });
+          await bulk(t, sink, { ...w, dir: 'down' });
+          await handshakes(t, {
+            concurrency: 16,
+            durationMs: cfg.pairWarmupMs / 2,
+            timeoutMs: 10_000,
+          });
+        } catch (err) {
+          progress(`warm-up ${side}: ${errText(err).split('\n')[0]}`);
+        }
+      }
+    }
+
     if (wantHs) {
       const ids = ['hs.rate', 'hs.p50', 'hs.p99', 'hs.cpu.client', 'hs.cpu.server'];
       const g = 'Handshakes (iat-mode 0, short connections, 16 in flight)';
