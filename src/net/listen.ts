@@ -48,7 +48,8 @@ export async function listenTcp(opts: ListenOptions): Promise<Listener> {
       if (code !== 'EAFNOSUPPORT' && code !== 'EADDRNOTAVAIL' && code !== 'EINVAL') throw e;
     }
   }
-  return listenOnce(opts, isIPv4(opts.host) ? undefined : true);
+  // No IPV6_V6ONLY: an explicit [::] stays dual stack, as Go's listener (obfs4proxy) makes it.
+  return listenOnce(opts, undefined);
 }
 
 function listenOnce(opts: ListenOptions, ipv6Only: boolean | undefined): Promise<Listener> {
