@@ -81,11 +81,10 @@ function assertOk(r: RunResult, what: string): void {
     assert.fail(`${what}: run.sh exited ${r.code}\n${r.output.split('\n').slice(-80).join('\n')}`);
   }
   console.log(`${what}: ${r.result}`);
-  // Nothing left behind: every PT exited with its tor (stdin closed), every tor on SIGTERM.
-  const leftovers = r.output
-    .split('\n')
-    .filter((l) => /still alive, sending SIGTERM|did not exit on SIGTERM/.test(l));
-  assert.deepEqual(leftovers, [], `${what}: processes outlived the run`);
+  // Nothing left behind: every PT exited when its tor closed its stdin. (A tor relay that is
+  // slow to die on SIGTERM is run.sh's business, not the PT's, and is not checked.)
+  const leftovers = r.output.split('\n').filter((l) => /PT process \d+ .* still alive/.test(l));
+  assert.deepEqual(leftovers, [], `${what}: a PT outlived its tor`);
 }
 
 async function proxyRun(kind: 'socks5' | 'http'): Promise<void> {
