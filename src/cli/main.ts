@@ -11,6 +11,10 @@ import { isManagedInvocation, runManagedCli } from './managed.js';
 import { registerBenchCensor } from './bench-censor.js';
 import { registerProbe } from './probe.js';
 import { registerDemo } from './demo.js';
+import { registerServer } from './server.js';
+import { registerClient } from './client.js';
+import { registerKeygen } from './keygen.js';
+import { registerBridgeline } from './bridgeline.js';
 
 const program = new Command();
 program
@@ -24,6 +28,10 @@ program
 registerBenchCensor(program);
 registerProbe(program);
 registerDemo(program);
+registerServer(program);
+registerClient(program);
+registerKeygen(program);
+registerBridgeline(program);
 
 // Started by tor (TOR_PT_MANAGED_TRANSPORT_VER set, flags only): a managed pluggable transport.
 if (isManagedInvocation(process.argv.slice(2), process.env)) {

@@ -1,0 +1,122 @@
+/**
+ * `steppe keygen`: creates a new server identity in a state directory (for obfs4:
+ * obfs4_state.json and obfs4_bridgeline.txt, the format obfs4proxy and managed mode use) and
+ * prints its bridge line, plus the share string when the address is known. Transport-neutral:
+ * the transport creates its identity in a fresh directory, whose files are then moved into
+ * place, so existing files are never half-overwritten.
+ */
+import { mkdir, mkdtemp, readdir, rename, rm, stat } from 'node:fs/promises';
+import { join } from 'node:path';
+import { Command } from 'commander';
+import { formatHostPort } from '../net/address.js';
+import {
+  bridgeLine,
+  configureCommand,
+  parsePublicAddress,
+  pickTransport,
+  qrCode,
+  runAction,
+  Settings,
+  shareString,
+  stateDir,
+  transportNames,
+  UsageError,
+} from './standalone.js';
+import { PtError } from '../errors.js';
+
+export const KEYGEN_DESCRIPTION =
+  'create a new server identity in the state directory and print its bridge line';
+
+export function registerKeygen(program: Command): void {
+  const cmd = program.command('keygen').description(KEYGEN_DESCRIPTION);
+  configureCommand(cmd, 'keygen')
+    .option('-t, --transport <name>', `transport (default: obfs4; steppe has: ${transportNames()})`)
+    .option(
+      '-s, --state <dir>',
+      'identity directory (default: $STATE_DIRECTORY, else ~/.local/state/steppe)',
+    )
+    .option('--iat-mode <n>', 'obfs4 inter-arrival-time obfuscation: 0 off, 1 on, 2 paranoid')
+    .option(
+      '--public-address <host:port>',
+      'the address clients will use; also prints the share string',
+    )
+    .option('--force', 'replace an existing identity (clients holding the old cert stop working)')
+    .option('--qr', 'also print the share string as a QR code')
+    .addHelpText(
+      'after',
+      `
+Example:
+  steppe keygen --state /var/lib/steppe --public-address 203.0.113.5:443
+
+An identity that already exists is kept: keygen refuses to run unless --force is given.
+steppe server creates an identity on first start by itself; keygen is for preparing one.`,
+    )
+    .action(async (_opts: unknown, c: Command) => runAction('keygen', () => runKeygen(c)));
+}
+
+async function runKeygen(cmd: Command): Promise<void> {
+  const s = new Settings(cmd, null);
+  const transport = pickTransport(s.string('transport'));
+  const dir = stateDir(s.string('state'));
+  const pubS = s.string('public-address');
+  const pub = pubS === undefined ? undefined : parsePublicAddress(pubS);
+  if (pub !== undefined && pub.port === undefined) {
+    throw new UsageError(`${pubS?.origin ?? '--public-address'}: give the port too, e.g. ${pub.host}:443`);
+  }
+  const options = new Map<string, string[]>();
+  const iat = s.string('iat-mode');
+  if (iat !== undefined) {
+    if (!/^[012]$/.test(iat.value)) throw new UsageError(`--iat-mode: must be 0, 1 or 2, got ${JSON.stringify(iat.value)}`);
+    options.set('iat-mode', [iat.value]);
+  }
+  const force = s.bool('force', false);
+
+  try {
+    await mkdir(dir, { recursive: true, mode: 0o700 });
+  } catch (e) {
+    throw new PtError('ERR_INVALID_STATE', `cannot create ${dir}: ${(e as Error).message}`);
+  }
+  const tmp = await mkdtemp(join(dir, '.keygen-')).catch((e: unknown) => {
+    throw new PtError('ERR_INVALID_STATE', `cannot write in ${dir}: ${(e as Error).message}`);
+  });
+  let clientArgs;
+  try {
+    const factory = await transport.createServer({ stateDir: tmp, options });
+    clientArgs = factory.clientArgs;
+    factory.close?.();
+    const made = await readdir(tmp);
+    const clash: string[] = [];
+    for (const f of made) {
+      if (await exists(join(dir, f))) clash.push(f);
+    }
+    if (clash.length > 0 && !force) {
+      throw new UsageError(
+        `${dir} already holds an identity (${clash.join(', ')}); keep it, or pass --force to replace it (clients holding the old cert stop working)`,
+      );
+    }
+    for (const f of made) await rename(join(tmp, f), join(dir, f));
+  } finally {
+    await rm(tmp, { recursive: true, force: true });
+  }
+
+  const out = process.stdout;
+  const address = pub === undefined ? undefined : { host: pub.host, port: pub.port ?? 0 };
+  out.write(
+    `${bridgeLine(transport.name, address === undefined ? '<IP ADDRESS>:<PORT>' : formatHostPort(address), clientArgs)}\n`,
+  );
+  if (address !== undefined) {
+    const share = shareString(transport.name, address, clientArgs);
+    out.write(`${share}\n`);
+    if (s.bool('qr', false)) out.write(await qrCode(share));
+  }
+  process.stderr.write(`steppe keygen: new ${transport.name} identity in ${dir}\n`);
+}
+
+async function exists(path: string): Promise<boolean> {
+  try {
+    await stat(path);
+    return true;
+  } catch {
+    return false;
+  }
+}

@@ -1,0 +1,202 @@
+/**
+ * `steppe server`: the standalone tunnel server (no tor). Loads or creates the identity in the
+ * state directory, prints the bridge line and the share string (and a QR code on a terminal),
+ * then accepts transport clients and forwards them. See docs/standalone.md.
+ */
+import { Command, Option } from 'commander';
+import type { ServerFactory } from '../transports/types.js';
+import { ptArgs } from '../transports/types.js';
+import { formatHostPort } from '../net/address.js';
+import { SERVER_FIELDS } from './config.js';
+import { startMetrics, type MetricsServer } from './metrics.js';
+import {
+  bridgeLine,
+  clientFacingAddress,
+  collect,
+  configureCommand,
+  loadConfigOption,
+  makeLogger,
+  onShutdown,
+  parseListen,
+  parsePublicAddress,
+  parseTarget,
+  pickTransport,
+  qrCode,
+  runAction,
+  Settings,
+  shareString,
+  stateDir,
+  transportNames,
+  UsageError,
+} from './standalone.js';
+import { startStatusLine, type StatusLine } from './status.js';
+import { describeForward, startTunnelServer, type ForwardTarget } from '../tunnel/server.js';
+import { TunnelStats } from '../tunnel/stats.js';
+
+export const SERVER_DESCRIPTION =
+  'run a tunnel server without tor: accept transport clients and forward them to a target';
+
+export function registerServer(program: Command): void {
+  const cmd = program.command('server').description(SERVER_DESCRIPTION);
+  configureCommand(cmd, 'server')
+    .option('-t, --transport <name>', `transport (default: obfs4; steppe has: ${transportNames()})`)
+    .option(
+      '-l, --listen <addr>',
+      'where clients connect: host:port, [v6]:port, or a port (0.0.0.0 and :: both)',
+    )
+    .option(
+      '-f, --forward <target>',
+      'host:port every client is forwarded to, or "socks": each client names its target',
+    )
+    .option(
+      '-s, --state <dir>',
+      'identity directory (default: $STATE_DIRECTORY, else ~/.local/state/steppe)',
+    )
+    .addOption(
+      new Option('--iat-mode <n>', 'obfs4 inter-arrival-time obfuscation: 0 off, 1 on, 2 paranoid'),
+    )
+    .option(
+      '-o, --option <key=value>',
+      'transport server option, repeatable (as tor\'s ServerTransportOptions)',
+      collect,
+    )
+    .option(
+      '--public-address <host[:port]>',
+      'address clients use, for the bridge line and share string (default: guessed)',
+    )
+    .option('--proxy-protocol', 'send a PROXY protocol v2 header with the client address first')
+    .option(
+      '--ext-cookie-file <file>',
+      "the target is tor's Extended ORPort: authenticate with this cookie file",
+    )
+    .option('--metrics <addr>', 'serve Prometheus metrics on http://ADDR/metrics')
+    .option('--no-status', 'no live status line (it is shown only when stdout is a terminal)')
+    .option('--no-qr', 'no QR code of the share string (shown only when stdout is a terminal)')
+    .option('--log-level <level>', 'error, warn, info, debug or off (default: error)')
+    .option('--log-file <path>', 'log to this file instead of stderr')
+    .option('--unsafe-logging', 'keep client IP addresses in the log')
+    .option('-c, --config <file>', 'read settings from a JSON or TOML file; flags override it')
+    .addHelpText(
+      'after',
+      `
+Examples:
+  steppe server --listen 0.0.0.0:443 --forward 127.0.0.1:1194 --state /var/lib/steppe
+  steppe server --listen 443 --forward socks --public-address vpn.example.org
+
+It prints the bridge line and the share string (steppe://...) that clients need, then serves
+until SIGINT or SIGTERM. Exit status: 0 stopped by a signal, 1 failure, 2 usage error.`,
+    )
+    .action(async (_opts: unknown, c: Command) => runAction('server', () => runServer(c)));
+}
+
+async function runServer(cmd: Command): Promise<void> {
+  const config = await loadConfigOption(cmd, SERVER_FIELDS);
+  const s = new Settings(cmd, config);
+  const transport = pickTransport(s.string('transport'));
+
+  const listenS = s.string('listen');
+  if (listenS === undefined) {
+    throw new UsageError('--listen is required (where clients connect, e.g. 0.0.0.0:443)');
+  }
+  const listen = parseListen(listenS, '0.0.0.0');
+  const forwardS = s.string('forward');
+  if (forwardS === undefined) {
+    throw new UsageError('--forward is required (host:port of the service, or "socks")');
+  }
+  const proxyProtocol = s.bool('proxy-protocol', false);
+  const cookie = s.string('ext-cookie-file');
+  let forward: ForwardTarget;
+  if (forwardS.value.trim().toLowerCase() === 'socks') {
+    if (proxyProtocol) {
+      throw new UsageError('--proxy-protocol needs a fixed --forward host:port, not "socks"');
+    }
+    if (cookie !== undefined) {
+      throw new UsageError(`${cookie.origin} needs --forward to be tor's Extended ORPort, not "socks"`);
+    }
+    forward = { kind: 'socks' };
+  } else if (cookie !== undefined) {
+    if (proxyProtocol) {
+      throw new UsageError(
+        "--proxy-protocol and --ext-cookie-file exclude each other (tor's Extended ORPort gets the client address itself)",
+      );
+    }
+    forward = { kind: 'extorport', target: parseTarget(forwardS), cookieFile: cookie.value };
+  } else {
+    forward = { kind: 'fixed', target: parseTarget(forwardS), proxyProtocol };
+  }
+
+  const options = new Map<string, string[]>();
+  for (const [k, v] of s.pairs('option', 'options').args) options.set(k, [v]);
+  const iat = s.get('iat-mode');
+  if (iat !== undefined) {
+    const v = String(iat.value as string | number);
+    if (!/^[012]$/.test(v)) throw new UsageError(`${iat.origin}: must be 0, 1 or 2, got ${JSON.stringify(v)}`);
+    options.set('iat-mode', [v]);
+  }
+  const pubS = s.string('public-address');
+  const pub = pubS === undefined ? undefined : parsePublicAddress(pubS);
+  const metricsS = s.string('metrics');
+  const metricsAddr = metricsS === undefined ? undefined : parseListen(metricsS, '127.0.0.1');
+  const dir = stateDir(s.string('state'));
+  const logger = makeLogger(s);
+
+  let factory: ServerFactory;
+  factory = await transport.createServer({ stateDir: dir, options });
+
+  const stats = new TunnelStats('server');
+  stats.start();
+  const server = await startTunnelServer({
+    factory,
+    listen,
+    forward,
+    logger,
+    stats,
+    setting: listenS.origin,
+  }).catch((e: unknown) => {
+    factory.close?.();
+    throw e;
+  });
+
+  let metrics: MetricsServer | undefined;
+  if (metricsAddr !== undefined) {
+    try {
+      metrics = await startMetrics(metricsAddr, stats, transport.name, metricsS?.origin);
+    } catch (e) {
+      await server.close();
+      throw e;
+    }
+  }
+
+  const { address, guessed } = clientFacingAddress(server.address, pub);
+  const addr = formatHostPort(address);
+  const args = factory.clientArgs.size > 0 ? factory.clientArgs : ptArgs({});
+  const share = shareString(transport.name, address, args);
+  const out = process.stdout;
+  out.write(`${bridgeLine(transport.name, addr, args)}\n`);
+  out.write(`${share}\n`);
+  if (out.isTTY && s.bool('qr', true)) out.write(await qrCode(share));
+  out.write(
+    `ready: ${transport.name} server on ${formatHostPort(server.address)}, forwarding to ${describeForward(forward)}\n`,
+  );
+  if (metrics !== undefined) out.write(`metrics: http://${formatHostPort(metrics.address)}/metrics\n`);
+  process.stderr.write(`steppe server: identity in ${dir}\n`);
+  if (guessed) {
+    process.stderr.write(
+      `steppe server: clients are told ${address.host}, this host's first address; if they reach it by another address, pass --public-address HOST[:PORT]\n`,
+    );
+  }
+  logger.info(`${transport.name} server listening on ${logger.addr(formatHostPort(server.address))}`);
+
+  let status: StatusLine | undefined;
+  if (out.isTTY && s.bool('status', true)) {
+    status = startStatusLine(stats, `steppe server ${transport.name}`, out);
+  }
+  onShutdown(async () => {
+    status?.stop();
+    await metrics?.close();
+    await server.close();
+    stats.stop();
+    logger.info('stopped');
+    logger.flush();
+  });
+}

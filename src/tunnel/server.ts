@@ -1,0 +1,251 @@
+/**
+ * The server half of the standalone tunnel (Python obfsproxy's external "server" and
+ * "ext_server" modes, brought back): accept transport clients on a listener, run the server
+ * handshake, and forward each connection to
+ *
+ * - a fixed target (`--forward host:port`), optionally preceded by a PROXY protocol v2 header
+ *   carrying the client's address;
+ * - tor's Extended ORPort (`--forward host:port --ext-cookie-file F`), with SAFE_COOKIE auth and
+ *   the client's address as USERADDR;
+ * - a per-connection target chosen by the client (`--forward socks`): a SOCKS5 exchange inside
+ *   the tunnel (see inner-socks.ts).
+ *
+ * Transport-neutral: it drives any ServerFactory.
+ */
+import type { Socket } from 'node:net';
+import type { Duplex } from 'node:stream';
+import { channels, type ConnectionClosedEvent } from '../diagnostics.js';
+import { dialOr } from '../extorport/client.js';
+import { formatHostPort, type HostPort } from '../net/address.js';
+import { listenTcp, type Listener } from '../net/listen.js';
+import { connectTcp } from '../net/proxy.js';
+import { relay, type RelayResult } from '../net/relay.js';
+import { serveSocks } from '../socks/server.js';
+import type { Logger } from '../log/logger.js';
+import type { ServerFactory } from '../transports/types.js';
+import { encodeProxyV2, unmapIpv4 } from './proxy-v2.js';
+import type { TunnelStats } from './stats.js';
+
+export type ForwardTarget =
+  | { readonly kind: 'fixed'; readonly target: HostPort; readonly proxyProtocol: boolean }
+  | { readonly kind: 'extorport'; readonly target: HostPort; readonly cookieFile: string }
+  | { readonly kind: 'socks' };
+
+export interface TunnelServerOptions {
+  readonly factory: ServerFactory;
+  readonly listen: HostPort;
+  readonly forward: ForwardTarget;
+  readonly logger: Logger;
+  readonly stats?: TunnelStats;
+  /** Bound on connecting to the forward target (default 30 s). */
+  readonly connectTimeoutMs?: number;
+  /** What to call the listen address in error messages: "--listen", "listen in FILE". */
+  readonly setting?: string;
+}
+
+export interface TunnelServer {
+  /** The bound address (the real port when 0 was asked for). */
+  readonly address: HostPort;
+  /** Stops accepting, ends every open connection. */
+  close(): Promise<void>;
+}
+
+/** `1.2.3.4:5678` / `[2001:db8::1]:5678`; an IPv4 peer of a dual-stack listener as IPv4. */
+export function peerAddress(socket: Socket): string {
+  const host = unmapIpv4(socket.remoteAddress ?? '');
+  return host === '' ? '?' : formatHostPort({ host, port: socket.remotePort ?? 0 });
+}
+
+/** A short description of the forward target for logs and the startup line. */
+export function describeForward(f: ForwardTarget): string {
+  switch (f.kind) {
+    case 'fixed':
+      return `${formatHostPort(f.target)}${f.proxyProtocol ? ' (with a PROXY v2 header)' : ''}`;
+    case 'extorport':
+      return `tor's Extended ORPort ${formatHostPort(f.target)}`;
+    case 'socks':
+      return 'per-connection targets (SOCKS5 inside the tunnel)';
+  }
+}
+
+/**
+ * Starts listening.
+ * @throws PtError('ERR_INVALID_CONFIG') when the listener cannot be opened (port in use, ...).
+ */
+export async function startTunnelServer(opts: TunnelServerOptions): Promise<TunnelServer> {
+  const { factory, logger, stats } = opts;
+  const name = factory.transportName;
+  const abort = new AbortController();
+  const signal = abort.signal;
+  const sockets = new Set<Duplex>();
+  let closing = false;
+
+  const track = (s: Duplex): void => {
+    sockets.add(s);
+    s.once('close', () => sockets.delete(s));
+  };
+
+  const connectTimeoutMs = opts.connectTimeoutMs ?? 30_000;
+
+  const handle = async (socket: Socket): Promise<void> => {
+    const peer = peerAddress(socket);
+    const shown = logger.addr(peer);
+    const started = Date.now();
+    logger.debug(`${name}(${shown}) - new connection`);
+    let stream: Duplex;
+    try {
+      stream = await factory.accept(socket, { signal });
+    } catch (e) {
+      // The transport owns the socket and closes it the way its probe resistance wants.
+      logger.warn(`${name}(${shown}) - handshake failed: ${(e as Error).message}`);
+      return;
+    }
+    track(stream);
+    const f = opts.forward;
+    if (f.kind === 'socks') {
+      await serveSocksForward(stream, shown, started);
+      return;
+    }
+
+    let out: Socket;
+    try {
+      if (f.kind === 'fixed') {
+        out = await connectTcp(f.target, { signal, timeoutMs: connectTimeoutMs });
+        if (f.proxyProtocol) {
+          out.write(
+            encodeProxyV2(
+              { address: socket.remoteAddress ?? '', port: socket.remotePort ?? 0 },
+              { address: socket.localAddress ?? '', port: socket.localPort ?? 0 },
+            ),
+          );
+        }
+      } else {
+        out = await dialOr({
+          extOrPort: f.target,
+          orPort: null,
+          authCookieFile: f.cookieFile,
+          userAddr: peer,
+          transport: name,
+          signal,
+        });
+      }
+    } catch (e) {
+      stats?.connectFailed();
+      logger.error(`${name}(${shown}) - cannot forward: ${msg(e)}`);
+      stream.destroy();
+      return;
+    }
+    track(out);
+    const finish = stats?.open(out, 'written');
+    publishOpened(name);
+    logger.info(`${name}(${shown}) - forwarding`);
+    const r = await relay(stream, out, { signal, halfClose: true });
+    const b = finish?.() ?? { up: r.aToB, down: r.bToA };
+    if (r.error !== undefined && !closing) {
+      logger.info(`${name}(${shown}) - closed connection: ${r.error.message}`);
+    } else {
+      logger.info(`${name}(${shown}) - closed connection`);
+    }
+    publishClosed(name, started, b.up, b.down, r.error);
+  };
+
+  const serveSocksForward = async (
+    stream: Duplex,
+    shown: string,
+    started: number,
+  ): Promise<void> => {
+    const conn: {
+      finish: (() => { up: number; down: number }) | null;
+      target: string;
+      connected: boolean;
+    } = { finish: null, target: '?', connected: false };
+    const done = (r: RelayResult): void => {
+      const b = conn.finish?.() ?? { up: r.aToB, down: r.bToA };
+      publishClosed(name, started, b.up, b.down, r.error);
+    };
+    try {
+      const session = await serveSocks(stream, {
+        args: 'raw',
+        signal,
+        halfClose: true,
+        onConnect: async (req, sig) => {
+          conn.target = logger.addr(formatHostPort(req.target));
+          let out: Socket;
+          try {
+            out = await connectTcp(req.target, { signal: sig, timeoutMs: connectTimeoutMs });
+          } catch (e) {
+            stats?.connectFailed();
+            throw e;
+          }
+          track(out);
+          conn.connected = true;
+          conn.finish = stats?.open(out, 'written') ?? null;
+          publishOpened(name);
+          return out;
+        },
+      });
+      logger.info(`${name}(${shown}) - closed connection to ${conn.target}`);
+      done(session.relay);
+    } catch (e) {
+      // serveSocks has answered the client (where SOCKS has a reply) and closes the stream.
+      const to = conn.target === '?' ? '' : ` (${conn.target})`;
+      logger.warn(`${name}(${shown}) - SOCKS request failed${to}: ${msg(e)}`);
+      if (conn.connected) done({ aToB: 0, bToA: 0, error: e as Error });
+    }
+  };
+
+  const listener: Listener = await listenTcp({
+    host: opts.listen.host,
+    port: opts.listen.port,
+    dualStack: true,
+    ...(opts.setting === undefined ? {} : { setting: opts.setting }),
+    onConnection: (socket) => {
+      if (closing) {
+        socket.destroy();
+        return;
+      }
+      track(socket);
+      void handle(socket);
+    },
+  });
+
+  return {
+    address: listener.address,
+    close: async () => {
+      if (closing) return;
+      closing = true;
+      await listener.close();
+      abort.abort(new Error('server stopping'));
+      for (const s of sockets) s.destroy();
+      factory.close?.();
+    },
+  };
+}
+
+function msg(e: unknown): string {
+  return e instanceof Error ? e.message : String(e);
+}
+
+function publishOpened(name: string): void {
+  if (channels.connectionOpened.hasSubscribers)
+    channels.connectionOpened.publish({ transport: name, role: 'server' });
+}
+
+function publishClosed(
+  name: string,
+  started: number,
+  up: number,
+  down: number,
+  error: unknown,
+): void {
+  if (!channels.connectionClosed.hasSubscribers) return;
+  const ev: ConnectionClosedEvent = {
+    transport: name,
+    role: 'server',
+    bytesIn: up,
+    bytesOut: down,
+    ms: Date.now() - started,
+    ...(error === undefined || error === null ? {} : { error: msg(error) }),
+  };
+  channels.connectionClosed.publish(ev);
+}

@@ -1,0 +1,140 @@
+/**
+ * Live counters of a standalone tunnel, read by the terminal status line and the Prometheus
+ * metrics. Connection and byte counts come from the tunnel's own relay code; handshake results
+ * come from the transports through `channels.handshake` (diagnostics_channel), filtered to the
+ * tunnel's role. Bytes are the application's bytes (the plain side of the tunnel), counted while
+ * a connection is open, so a single long OpenVPN connection shows progress too.
+ */
+import { subscribe, unsubscribe } from 'node:diagnostics_channel';
+import { channels, type HandshakeEvent } from '../diagnostics.js';
+
+/** Something with Node's socket byte counters (a net.Socket). */
+export interface ByteCounted {
+  readonly bytesRead: number;
+  readonly bytesWritten: number;
+}
+
+export interface StatsSnapshot {
+  /** Relayed connections open now. */
+  readonly active: number;
+  /** Relayed connections opened since start. */
+  readonly total: number;
+  /** Application bytes towards the target (client app → server → target). */
+  readonly bytesUp: number;
+  /** Application bytes back (target → server → client app). */
+  readonly bytesDown: number;
+  readonly handshakesOk: number;
+  readonly handshakesFailed: number;
+  /** Failed handshakes by error code (ERR_HANDSHAKE_TIMEOUT, ...). */
+  readonly handshakeFailures: ReadonlyMap<string, number>;
+  /** Onward connections that failed (target or server unreachable, SOCKS request refused). */
+  readonly connectFailures: number;
+  /** Sum of successful handshake durations in seconds, and their count, for averages. */
+  readonly handshakeSeconds: number;
+}
+
+/**
+ * `up` says which counter of the socket is the upstream direction: 'read' for a socket facing
+ * the application (the client's local socket), 'written' for one facing the target.
+ */
+export type Orientation = 'read' | 'written';
+
+interface Tracked {
+  readonly socket: ByteCounted;
+  readonly up: Orientation;
+}
+
+export class TunnelStats {
+  readonly role: 'client' | 'server';
+  #total = 0;
+  #closedUp = 0;
+  #closedDown = 0;
+  #ok = 0;
+  #failed = 0;
+  #hsSeconds = 0;
+  #connectFailures = 0;
+  readonly #failures = new Map<string, number>();
+  readonly #open = new Set<Tracked>();
+  readonly #onHandshake = (message: unknown): void => {
+    const ev = message as HandshakeEvent;
+    if (ev.role !== this.role) return;
+    if (ev.ok) {
+      this.#ok += 1;
+      this.#hsSeconds += ev.ms / 1000;
+    } else {
+      this.#failed += 1;
+      const code = ev.code ?? 'unknown';
+      this.#failures.set(code, (this.#failures.get(code) ?? 0) + 1);
+    }
+  };
+  #subscribed = false;
+
+  constructor(role: 'client' | 'server') {
+    this.role = role;
+  }
+
+  /** Starts listening to handshake events. */
+  start(): void {
+    if (this.#subscribed) return;
+    subscribe(channels.handshake.name, this.#onHandshake);
+    this.#subscribed = true;
+  }
+
+  stop(): void {
+    if (!this.#subscribed) return;
+    unsubscribe(channels.handshake.name, this.#onHandshake);
+    this.#subscribed = false;
+  }
+
+  /**
+   * Counts a relayed connection from now until the returned function is called (once, when it
+   * closes). Bytes are read from the socket's counters on demand.
+   */
+  open(socket: ByteCounted, up: Orientation): () => { up: number; down: number } {
+    const t: Tracked = { socket, up };
+    this.#open.add(t);
+    this.#total += 1;
+    let done = false;
+    return () => {
+      const bytes = bytesOf(t);
+      if (!done) {
+        done = true;
+        this.#open.delete(t);
+        this.#closedUp += bytes.up;
+        this.#closedDown += bytes.down;
+      }
+      return bytes;
+    };
+  }
+
+  connectFailed(): void {
+    this.#connectFailures += 1;
+  }
+
+  snapshot(): StatsSnapshot {
+    let up = this.#closedUp;
+    let down = this.#closedDown;
+    for (const t of this.#open) {
+      const b = bytesOf(t);
+      up += b.up;
+      down += b.down;
+    }
+    return {
+      active: this.#open.size,
+      total: this.#total,
+      bytesUp: up,
+      bytesDown: down,
+      handshakesOk: this.#ok,
+      handshakesFailed: this.#failed,
+      handshakeFailures: new Map(this.#failures),
+      connectFailures: this.#connectFailures,
+      handshakeSeconds: this.#hsSeconds,
+    };
+  }
+}
+
+function bytesOf(t: Tracked): { up: number; down: number } {
+  const r = t.socket.bytesRead;
+  const w = t.socket.bytesWritten;
+  return t.up === 'read' ? { up: r, down: w } : { up: w, down: r };
+}
