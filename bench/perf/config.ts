@@ -126,14 +126,14 @@ export function parseConfig(argv: readonly string[]): Config {
     return {
       ...base,
       bulk0: { conns: [1, 8], warmupMs: 200, measureMs: 800 },
-      bulkIat: { conns: [1], warmupMs: 200, measureMs: 800 },
+      bulkIat: { conns: [1], warmupMs: 150, measureMs: 600 },
       handshake: { concurrency: 16, durationMs: 1200, timeoutMs: 10_000 },
       // 300 rather than 1000 idle connections keeps --quick under a minute; the slope is the same.
       memory: { levels: [1, 100, 300], concurrency: 32, settleMs: 200, stepDeadlineMs: 20_000 },
-      timing: { warmupMs: 200, measureMs: 800, legs: ['up'], modes: [1, 2] },
+      timing: { warmupMs: 150, measureMs: 700, legs: ['up'], modes: [1, 2] },
       ceiling: { conns: [1], warmupMs: 150, measureMs: 500 },
       budgetMs: 150_000,
-      pairWarmupMs: 400,
+      pairWarmupMs: 300,
     };
   }
   return {
