@@ -45,6 +45,7 @@ interface Opts {
   timeScale: number;
   timeout: number;
   parallel: number;
+  cellParallel: number;
   out: string;
   list?: boolean;
   color: boolean;
@@ -80,6 +81,7 @@ export function registerBenchCensor(program: Command): void {
       2500,
     )
     .option('--parallel <n>', 'rows measured at once', num(1, 16), 3)
+    .option('--cell-parallel <n>', 'cells of a row measured at once', num(1, 16), 4)
     .option('--out <dir>', 'directory for report.json and report.html', 'bench-results/censor')
     .option('--list', 'list the censors and transports, then exit')
     .option('--no-color', 'no ANSI colours')
@@ -96,12 +98,25 @@ export function registerBenchCensor(program: Command): void {
         console.log('Censors (columns):');
         for (const c of COLUMNS) console.log(`  ${c.id.padEnd(28)} ${c.source}`);
         console.log('\nTraffic (rows):');
-        for (const r of ROWS) console.log(`  ${r.id.padEnd(28)} ${r.label}`);
+        for (const r of ROWS) {
+          console.log(
+            `  ${r.id.padEnd(28)} ${r.label}${r.optIn ? ' (only when named: slow)' : ''}`,
+          );
+        }
         return;
       }
       const columns: CensorColumn[] = select(COLUMNS, o.censor, 'censor');
-      const rows: TrafficKind[] = select(ROWS, o.transport, 'transport');
+      const rows: TrafficKind[] = o.transport?.length
+        ? select(ROWS, o.transport, 'transport')
+        : ROWS.filter((r) => r.optIn !== true);
       const color = o.color && process.stdout.isTTY === true;
+      // An interrupted run still stops the tor and obfs4proxy processes it started.
+      for (const sig of ['SIGINT', 'SIGTERM'] as const) {
+        process.once(sig, () => {
+          process.stderr.write(`\n${sig}: stopping\n`);
+          process.exit(130);
+        });
+      }
       process.stderr.write(
         `steppe bench censor: ${rows.length} traffic rows × ${columns.length} censors on loopback (seed ${o.seed}, time scale ${o.timeScale})\n`,
       );
@@ -113,7 +128,7 @@ export function registerBenchCensor(program: Command): void {
         timeScale: o.timeScale,
         timeoutMs: o.timeout,
         parallel: o.parallel,
-        columnParallel: 4,
+        columnParallel: o.cellParallel,
         onCell: (cell) => {
           if (!o.quiet) {
             process.stderr.write(

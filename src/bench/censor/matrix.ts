@@ -299,13 +299,14 @@ async function probabilisticCell(
           blocked: false,
           detail: 'the client picks its own source address; residual not checked',
         };
-      } else if (blocked > 0) {
+      } else if (censorBlocked > 0) {
         residual = await residualCheck(c, mb, pipeline, small);
       }
       let code: CellCode;
       if (blocked === 0) code = 'P';
       else if (blocked === n) code = 'B';
       else if (
+        censorBlocked > 0 &&
         blocked >= interval[0] &&
         blocked <= interval[1] &&
         (residual === undefined || !residual.checked || residual.blocked)
@@ -318,6 +319,9 @@ async function probabilisticCell(
         code === 'P'
           ? `${n} flows, none blocked`
           : `${blocked} of ${n} flows blocked (${pct}%; 99% interval for p = ${FET_P}: ${interval[0]}–${interval[1]})` +
+            (censorBlocked !== blocked
+              ? `; the censor's log shows ${censorBlocked} blocked, the rest failed on their own`
+              : '') +
             (residual ? `; residual: ${residual.detail}` : '');
       return {
         code,
@@ -430,8 +434,8 @@ export async function runRow(
         seed: o.seed ?? 1,
         timeScale: o.timeScale ?? 0.01,
         attempts: o.attempts ?? 5,
-        flows: o.flows ?? 200,
-        timeoutMs: o.timeoutMs ?? 2500,
+        flows: Math.min(o.flows ?? 200, row.maxFlows ?? Infinity),
+        timeoutMs: Math.max(o.timeoutMs ?? 2500, row.minTimeoutMs ?? 0),
         bytes: o.bytes ?? 32 * 1024,
         concurrency: o.concurrency ?? 16,
       });
@@ -453,7 +457,7 @@ export function lazyNationalCa(bits?: number): () => Promise<NationalCa> {
 /** Runs the transport × censor matrix. Rows that cannot run here are reported as skipped. */
 export async function runMatrix(o: MatrixOptions = {}): Promise<MatrixReport> {
   const t0 = performance.now();
-  const rows = o.rows ?? ROWS;
+  const rows = o.rows ?? ROWS.filter((r) => r.optIn !== true);
   const columns = o.columns ?? COLUMNS;
   const nationalCa = lazyNationalCa(o.nationalRootBits);
   const perRow = await mapLimit(rows, o.parallel ?? 1, async (row) => {

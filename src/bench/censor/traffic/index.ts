@@ -2,12 +2,15 @@ import { httpControl, httpsControl, random200Control, sshControl } from './contr
 import { obfs4proxyReference } from './obfs4proxy.js';
 import { steppeObfs4 } from './steppe-obfs4.js';
 import { torTlsEmulator } from './tor-tls.js';
+import { realTor } from './tor-real.js';
 import type { TrafficKind } from './types.js';
 
 /** Every row the bench knows, in report order. */
 export const ROWS: readonly TrafficKind[] = [
   torTlsEmulator('1.2'),
   torTlsEmulator('1.3'),
+  realTor({ obfs4: false }),
+  realTor({ obfs4: true }),
   steppeObfs4(0),
   steppeObfs4(1),
   steppeObfs4(2),

@@ -3,6 +3,7 @@ import { access, constants, cp, mkdtemp, readFile, rm } from 'node:fs/promises';
 import { createServer, type AddressInfo, type Socket } from 'node:net';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
+import { trackChild } from './children.js';
 import { connectTcp, echoCheck, readExactly, runAttempt, serveEcho } from './session.js';
 import type { Endpoint, RunningTraffic, TrafficKind } from './types.js';
 
@@ -36,6 +37,7 @@ async function spawnManaged(
     env: { ...env, TOR_PT_MANAGED_TRANSPORT_VER: '1', TOR_PT_EXIT_ON_STDIN_CLOSE: '1' },
     stdio: ['pipe', 'pipe', 'ignore'],
   });
+  trackChild(child);
   const lines: string[] = [];
   await new Promise<void>((resolve, reject) => {
     let buf = '';

@@ -57,6 +57,12 @@ export interface TrafficKind {
   readonly id: string;
   readonly label: string;
   readonly group: 'transport' | 'tor' | 'control' | 'reference';
+  /** Only run when asked for by name (slow rows: real tor starts a process per session). */
+  readonly optIn?: boolean;
+  /** Sessions of this row need at least this long (a real tor client takes seconds to start). */
+  readonly minTimeoutMs?: number;
+  /** Caps the flows of probabilistic cells (each session of a real tor is a process). */
+  readonly maxFlows?: number;
   /** True, or why it cannot run here (a missing binary). */
   available(): Promise<true | string>;
   start(env?: TrafficEnv): Promise<RunningTraffic>;
