@@ -60,15 +60,15 @@ async function loadCopy(transport: Transport, dir: string, names: string[]): Pro
   const tmp = await mkdtemp(join(tmpdir(), 'steppe-bridgeline-'));
   try {
     for (const n of names) await copyFile(join(dir, n), join(tmp, n));
+    // Not closed: nothing was accepted, so the transport has nothing to save.
     const factory = await transport.createServer({ stateDir: tmp });
-    factory.close?.();
     return factory.clientArgs;
   } catch (e) {
     // Name the real directory, not the private copy.
     const message = (e as Error).message.split(tmp).join(dir);
     throw new PtError('ERR_INVALID_STATE', message, { cause: e });
   } finally {
-    await rm(tmp, { recursive: true, force: true });
+    await rm(tmp, { recursive: true, force: true, maxRetries: 5 });
   }
 }
 

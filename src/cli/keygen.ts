@@ -81,9 +81,9 @@ async function runKeygen(cmd: Command): Promise<void> {
   });
   let clientArgs;
   try {
+    // Not closed: nothing was accepted, so the transport has nothing more to save.
     const factory = await transport.createServer({ stateDir: tmp, options });
     clientArgs = factory.clientArgs;
-    factory.close?.();
     const made = await readdir(tmp);
     const clash: string[] = [];
     for (const f of made) {
@@ -96,7 +96,7 @@ async function runKeygen(cmd: Command): Promise<void> {
     }
     for (const f of made) await rename(join(tmp, f), join(dir, f));
   } finally {
-    await rm(tmp, { recursive: true, force: true });
+    await rm(tmp, { recursive: true, force: true, maxRetries: 5 });
   }
 
   const out = process.stdout;

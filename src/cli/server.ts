@@ -152,8 +152,8 @@ async function runServer(cmd: Command): Promise<void> {
     logger,
     stats,
     setting: listenS.origin,
-  }).catch((e: unknown) => {
-    factory.close?.();
+  }).catch(async (e: unknown) => {
+    await factory.close?.();
     throw e;
   });
 

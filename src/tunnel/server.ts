@@ -189,7 +189,11 @@ export async function startTunnelServer(opts: TunnelServerOptions): Promise<Tunn
     } catch (e) {
       // serveSocks has answered the client (where SOCKS has a reply) and closes the stream.
       const to = conn.target === '?' ? '' : ` (${conn.target})`;
-      logger.warn(`${name}(${shown}) - SOCKS request failed${to}: ${msg(e)}`);
+      // A client that closes before asking anything (steppe client's startup check) is normal.
+      const quiet = /closed while reading the SOCKS version/.test(msg(e));
+      const line = `${name}(${shown}) - SOCKS request failed${to}: ${msg(e)}`;
+      if (quiet) logger.debug(line);
+      else logger.warn(line);
       if (conn.connected) done({ aToB: 0, bToA: 0, error: e as Error });
     }
   };
@@ -217,7 +221,8 @@ export async function startTunnelServer(opts: TunnelServerOptions): Promise<Tunn
       await listener.close();
       abort.abort(new Error('server stopping'));
       for (const s of sockets) s.destroy();
-      factory.close?.();
+      // The transport saves what must outlive the process (obfs4: the replay filter).
+      await factory.close?.();
     },
   };
 }
