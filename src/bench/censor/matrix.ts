@@ -19,7 +19,7 @@ export interface MatrixOptions {
   readonly seed?: number | string;
   /** Multiplier for model durations (180 s residual, 120 s probe budget, 12 h TTL). */
   readonly timeScale?: number;
-  /** Sessions per deterministic cell (the gfw-report rule needs 5 consecutive failures). */
+  /** Sessions per deterministic cell (8; the gfw-report rule needs 5 consecutive failures). */
   readonly attempts?: number;
   /** Flows per probabilistic cell. */
   readonly flows?: number;
@@ -218,9 +218,9 @@ async function deterministicCell(
     let why =
       code === 'P'
         ? `all ${results.length} sessions completed`
-        : code === 'B'
+        : ok === 0
           ? `all ${results.length} sessions failed`
-          : `${results.length - ok} of ${results.length} sessions failed`;
+          : `${results.length - ok} of ${results.length} sessions failed${code === 'B' ? ' (five or more in a row)' : ''}`;
     let prober: CellResult['prober'];
     if (probed) {
       const v = probed.verdicts.get(
@@ -232,7 +232,7 @@ async function deterministicCell(
       );
       if (listed && code === 'B') {
         code = 'D';
-        why = `probing confirmed the endpoint (${listed.reason}); then all ${results.length} sessions failed`;
+        why = `probing confirmed the endpoint (${listed.reason}); then ${results.length - ok} of ${results.length} sessions failed`;
       } else if (code === 'P' && v?.code === 'S') {
         code = 'S';
         why = `sessions pass; score-only fingerprint: ${v.reasons.join('; ')}`;
@@ -433,7 +433,7 @@ export async function runRow(
         env: { target: traffic.target, traffic, nationalCa: ca },
         seed: o.seed ?? 1,
         timeScale: o.timeScale ?? 0.01,
-        attempts: o.attempts ?? 5,
+        attempts: o.attempts ?? 8,
         flows: Math.min(o.flows ?? 200, row.maxFlows ?? Infinity),
         timeoutMs: Math.max(o.timeoutMs ?? 2500, row.minTimeoutMs ?? 0),
         bytes: o.bytes ?? 32 * 1024,
@@ -491,7 +491,7 @@ export async function runMatrix(o: MatrixOptions = {}): Promise<MatrixReport> {
     seed: o.seed ?? 1,
     timeScale: o.timeScale ?? 0.01,
     settings: {
-      attempts: o.attempts ?? 5,
+      attempts: o.attempts ?? 8,
       flows: o.flows ?? 200,
       timeoutMs: o.timeoutMs ?? 2500,
       bytes: o.bytes ?? 32 * 1024,

@@ -23,7 +23,7 @@ export function cellTests(rowIds: readonly string[], parallel = 3, columnParalle
           const p = runRow(row, COLUMNS, {
             seed: SEED,
             timeScale: 0.01,
-            attempts: 5,
+            attempts: 8,
             flows: 200,
             timeoutMs: 2000,
             columnParallel,

@@ -38,6 +38,12 @@ test('the affected rule: five failures in a row is blocked, a mix is degraded', 
   assert.equal(classifyAttempts([r(true), r(true), r(true), r(true), r(true)]), 'P');
   assert.equal(classifyAttempts([r(false), r(false), r(false), r(false), r(false)]), 'B');
   assert.equal(classifyAttempts([r(false), r(true), r(false), r(false), r(false)]), '~');
+  const eight = [true, false, false, false, false, false, false, false].map(r);
+  assert.equal(classifyAttempts(eight), 'B');
+  assert.equal(
+    classifyAttempts([false, false, false, true, false, false, false, false].map(r)),
+    '~',
+  );
 });
 
 test('PRNG: same seed and key give the same stream, uniform enough', () => {
