@@ -10,7 +10,13 @@ export interface HashEcho {
   close(): Promise<void>;
 }
 
-export async function startHashEcho(): Promise<HashEcho> {
+/**
+ * `banner`: bytes sent to each connection 100 ms after it opens, before echoing starts (a
+ * server-speaks-first service). The pause keeps the banner out of the TCP read that carries an
+ * obfs4 handshake response: obfs4proxy's client decodes frames that arrive with the response only
+ * on its next socket read, so a coalesced banner would wait there forever.
+ */
+export async function startHashEcho(opts: { banner?: Uint8Array } = {}): Promise<HashEcho> {
   const received: string[] = [];
   const sockets = new Set<Socket>();
   const server = createServer({ allowHalfOpen: true }, (s) => {
@@ -25,7 +31,15 @@ export async function startHashEcho(): Promise<HashEcho> {
       received.push(h.digest('hex'));
       sockets.delete(s);
     });
-    s.pipe(s, { end: false });
+    if (opts.banner) {
+      const banner = opts.banner;
+      setTimeout(() => {
+        if (!s.destroyed) s.write(banner);
+        s.pipe(s, { end: false });
+      }, 100);
+    } else {
+      s.pipe(s, { end: false });
+    }
   });
   await new Promise<void>((r) => server.listen(0, '127.0.0.1', r));
   return {

@@ -44,8 +44,17 @@ export class Obfs4Stream extends Duplex {
   #timer: NodeJS.Timeout | null = null;
   /** When the next iat-mode segment may go out (ms, performance.now() clock). */
   #nextWriteAt = 0;
+  /** True while the bytes that came with the handshake are decoded (see #adoptSeed). */
+  #inHandshakeBytes = false;
+  #pendingSeed: Uint8Array | null = null;
 
-  readonly #onData = (chunk: Buffer): void => this.#receive(chunk);
+  readonly #onData = (chunk: Buffer): void => {
+    if (this.#pendingSeed !== null) {
+      this.#dists.adoptSeed(this.#pendingSeed);
+      this.#pendingSeed = null;
+    }
+    this.#receive(chunk);
+  };
   readonly #onEnd = (): void => {
     this.push(null);
   };
@@ -77,7 +86,11 @@ export class Obfs4Stream extends Duplex {
     this.#socket.on('end', this.#onEnd);
     this.#socket.on('error', this.#onError);
     this.#socket.on('close', this.#onClose);
-    if (p.initial !== undefined && p.initial.length > 0) this.#receive(p.initial);
+    if (p.initial !== undefined && p.initial.length > 0) {
+      this.#inHandshakeBytes = true;
+      this.#receive(p.initial);
+      this.#inHandshakeBytes = false;
+    }
   }
 
   /** The underlying socket, for addresses and socket options. */
@@ -105,7 +118,12 @@ export class Obfs4Stream extends Duplex {
         } else if (pkt.type === PACKET_TYPE_PRNG_SEED) {
           // Only the client adopts the server's seed, and only a well-formed one.
           if (!this.#isServer && pkt.payload.length === SEED_PACKET_PAYLOAD_LENGTH) {
-            this.#dists.adoptSeed(pkt.payload.slice());
+            // obfs4proxy's client decodes the seed frame that arrived with the handshake only
+            // on its first read after it, so a burst written before the server's next bytes
+            // still uses the client's own random table. Doing the same keeps that first burst
+            // shaped like a reference client's.
+            if (this.#inHandshakeBytes) this.#pendingSeed = pkt.payload.slice();
+            else this.#dists.adoptSeed(pkt.payload.slice());
           }
         }
         // Unknown packet types are authenticated and ignored, as the reference does.
