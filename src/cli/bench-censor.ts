@@ -66,7 +66,7 @@ export function registerBenchCensor(program: Command): void {
       '--transport <names...>',
       'traffic rows to run (ids or prefixes; default: all that can run here)',
     )
-    .option('--seed <seed>', 'seed of the censors’ per-flow randomness', '1')
+    .option('--seed <seed>', 'seed of the censors’ per-flow randomness', '2012')
     .option('--flows <n>', 'flows per probabilistic cell (gfw-fet-2023)', num(10, 10_000), 100)
     .option(
       '--time-scale <x>',

@@ -1,7 +1,7 @@
 /** What each cell code means, shared by the terminal table and the HTML page. */
 export const CODE_MEANING: Readonly<Record<string, string>> = {
   P: 'passes',
-  B: 'blocked (every session failed)',
+  B: 'blocked (five or more sessions in a row failed)',
   p26: 'each connection blocked at random, n% measured (the GFW rule: p ≈ 0.263), then the 180 s residual',
   D: 'detected by active probing, then blocked',
   I: 'intercepted: the censor read the plaintext',
