@@ -3,39 +3,37 @@
  * Composition root of the `steppe` command. Started by tor with TOR_PT_MANAGED_TRANSPORT_VER in
  * its environment (and usually no arguments) it runs as a managed pluggable transport, like
  * obfs4proxy; otherwise it is a command-line tool with subcommands.
+ *
+ * Modules are imported on the path that needs them: managed mode is what tor starts (often on
+ * small routers) and should not pay for the censor bench, the QR encoder or the metrics client.
  */
-import { Command } from 'commander';
-import { VERSION } from '../version.js';
-import { builtinRegistry } from '../transports/builtins.js';
 import { isManagedInvocation, runManagedCli } from './managed.js';
-import { registerBenchCensor } from './bench-censor.js';
-import { registerProbe } from './probe.js';
-import { registerDemo } from './demo.js';
-import { registerServer } from './server.js';
-import { registerClient } from './client.js';
-import { registerKeygen } from './keygen.js';
-import { registerBridgeline } from './bridgeline.js';
 
-const program = new Command();
-program
-  .name('steppe')
-  .description(
-    'Pluggable transports of the obfsproxy family (obfs4) for Tor and any TCP application',
-  )
-  .version(VERSION, '-V, --version');
+const argv = process.argv.slice(2);
 
-// Each subcommand lives in its own module and registers itself here.
-registerBenchCensor(program);
-registerProbe(program);
-registerDemo(program);
-registerServer(program);
-registerClient(program);
-registerKeygen(program);
-registerBridgeline(program);
-
-// Started by tor (TOR_PT_MANAGED_TRANSPORT_VER set, flags only): a managed pluggable transport.
-if (isManagedInvocation(process.argv.slice(2), process.env)) {
-  await runManagedCli(process.argv.slice(2), { registry: builtinRegistry() });
+if (isManagedInvocation(argv, process.env)) {
+  const { builtinRegistry } = await import('../transports/builtins.js');
+  await runManagedCli(argv, { registry: builtinRegistry() });
 } else {
+  const [{ Command }, { VERSION }, ...commands] = await Promise.all([
+    import('commander'),
+    import('../version.js'),
+    import('./bench-censor.js').then((m) => m.registerBenchCensor),
+    import('./probe.js').then((m) => m.registerProbe),
+    import('./demo.js').then((m) => m.registerDemo),
+    import('./server.js').then((m) => m.registerServer),
+    import('./client.js').then((m) => m.registerClient),
+    import('./keygen.js').then((m) => m.registerKeygen),
+    import('./bridgeline.js').then((m) => m.registerBridgeline),
+  ]);
+  const program = new Command();
+  program
+    .name('steppe')
+    .description(
+      'Pluggable transports of the obfsproxy family (obfs4) for Tor and any TCP application',
+    )
+    .version(VERSION, '-V, --version');
+  // Each subcommand lives in its own module and registers itself here.
+  for (const register of commands) register(program);
   await program.parseAsync(process.argv);
 }
