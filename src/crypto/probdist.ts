@@ -56,14 +56,14 @@ export class WeightedDist {
   private readonly uniform: UniformStream;
 
   /**
-   * @param seed 24-byte HashDrbg seed
+   * @param seed 24-byte HashDrbg seed, or null for a table drawn at random (see randomize)
    * @param min smallest value (inclusive)
    * @param max largest value (inclusive), > min
    * @param biased ScrambleSuit-style biased weights (obfs4proxy's -obfs4-distBias)
    * @param rng randomness for sample() only (default: OS CSPRNG)
    */
   constructor(
-    seed: Uint8Array,
+    seed: Uint8Array | null,
     min: number,
     max: number,
     biased: boolean,
@@ -76,7 +76,8 @@ export class WeightedDist {
     this.max = max;
     this.biased = biased;
     this.uniform = new UniformStream(rng);
-    this.reset(seed);
+    if (seed === null) this.randomize();
+    else this.reset(seed);
   }
 
   /** The offsets (added to min) that can be drawn, in table order. */
@@ -118,6 +119,41 @@ export class WeightedDist {
     } else {
       for (let i = 0; i < n; i++) weights[i] = rng.float64();
     }
+    this._weights = weights;
+    this.genTables();
+  }
+
+  /**
+   * A table distributed exactly like `reset(randomSeed)`'s, built from OS randomness without the
+   * seed: a uniform count n in [1, 100], n distinct values uniform over the range (what the first
+   * n entries of a uniform permutation are), uniform weights. obfs4 clients use a table from a
+   * random seed that never leaves the process until the server's seed arrives; rebuilding it
+   * Go's way costs a ~1450-draw permutation over the DRBG per connection, this costs ~100 draws.
+   */
+  private randomize(): void {
+    const range = this.max + 1 - this.min;
+    const n = this.uniform.below(Math.min(Math.max(range, MIN_VALUES), MAX_VALUES)) + 1;
+    const chosen = new Set<number>();
+    const values: number[] = [];
+    // Bounded: n ≤ 100 distinct values out of `range`; rejection needs more than a few hundred
+    // draws only for tiny ranges, where the cap below still suffices by a wide margin.
+    for (let draws = 0; values.length < n && draws < 100_000; draws++) {
+      const v = this.uniform.below(range);
+      if (!chosen.has(v)) {
+        chosen.add(v);
+        values.push(v);
+      }
+    }
+    if (values.length < n) throw new Error('BUG: WeightedDist.randomize found too few values');
+    const weights = new Array<number>(n);
+    let culm = 0;
+    for (let i = 0; i < n; i++) {
+      const f = this.uniform.float();
+      const w = this.biased ? (1 - culm) * f : f;
+      weights[i] = w;
+      culm += w;
+    }
+    this._values = values;
     this._weights = weights;
     this.genTables();
   }

@@ -124,3 +124,26 @@ test('constructor validation', () => {
   assert.throws(() => new WeightedDist(seed, 6, 5, false), RangeError);
   assert.throws(() => new WeightedDist(new Uint8Array(10), 0, 5, false), RangeError);
 });
+
+test('a seedless random table has the shape of a random-seeded one', () => {
+  // reset(randomSeed) picks n uniform in [1, 100] distinct values of the range with uniform
+  // weights; randomize must produce the same kind of table (checked on aggregate statistics).
+  const counts: number[] = [];
+  const seen = new Set<number>();
+  for (let i = 0; i < 400; i++) {
+    const d = new WeightedDist(null, 0, 1448, false);
+    assert.ok(d.values.length >= 1 && d.values.length <= 100);
+    assert.equal(new Set(d.values).size, d.values.length, 'values are distinct');
+    for (const v of d.values) {
+      assert.ok(v >= 0 && v <= 1448);
+      seen.add(v);
+    }
+    for (const w of d.weights) assert.ok(w >= 0 && w < 1);
+    counts.push(d.values.length);
+    const s = d.sample();
+    assert.ok(d.values.includes(s), 'samples come from the table');
+  }
+  const mean = counts.reduce((a, b) => a + b, 0) / counts.length;
+  assert.ok(mean > 44 && mean < 57, `mean table size ${mean} (uniform 1..100 has mean 50.5)`);
+  assert.ok(seen.size > 1200, 'values spread over the whole range');
+});

@@ -8,7 +8,6 @@
  * every connection to (or of) one bridge shares them. Sampling uses fresh OS randomness and keeps
  * no per-connection state, which makes sharing safe.
  */
-import { randomBytes } from '../../crypto/random.js';
 import { sha256 } from '../../crypto/hmac.js';
 import { WeightedDist } from '../../crypto/probdist.js';
 import { DRBG_SEED_LENGTH } from '../../crypto/drbg.js';
@@ -53,22 +52,21 @@ export class Distributions {
   }
 
   /**
-   * The client's: a random seed until the server's PRNG-seed frame arrives. That frame comes in
-   * the same read as the handshake response, so the random tables are built lazily and, in
-   * practice, never.
+   * The client's: random tables until the server's PRNG-seed frame is adopted (on the first read
+   * after the handshake, as obfs4proxy does). They are built lazily, only if the client writes
+   * before that, and without a seed (WeightedDist's randomize), which is cheap.
    */
   static forClient(iatMode: IatMode): Distributions {
     return new Distributions(null, iatMode);
   }
 
   get length(): WeightedDist {
-    if (this.#length === null) this.adoptSeed(randomBytes(DRBG_SEED_LENGTH));
-    return this.#length!;
+    this.#length ??= new WeightedDist(null, 0, MAX_SEGMENT_LENGTH, BIASED);
+    return this.#length;
   }
 
   get iat(): WeightedDist | null {
-    if (this.#iatMode !== IAT_NONE && this.#iat === null)
-      this.adoptSeed(randomBytes(DRBG_SEED_LENGTH));
+    if (this.#iatMode !== IAT_NONE) this.#iat ??= new WeightedDist(null, 0, MAX_IAT_DELAY, BIASED);
     return this.#iat;
   }
 
