@@ -50,9 +50,7 @@ Example:
 
 The share string is printed only with --public-address (it needs a real address).`,
     )
-    .action(async (_opts: unknown, c: Command) =>
-      runAction('bridgeline', () => runBridgeline(c)),
-    );
+    .action(async (_opts: unknown, c: Command) => runAction('bridgeline', () => runBridgeline(c)));
 }
 
 /** Loads the identity's client args from a private copy of `dir`. */
@@ -88,7 +86,9 @@ async function runBridgeline(cmd: Command): Promise<void> {
   const pubS = s.string('public-address');
   const pub = pubS === undefined ? undefined : parsePublicAddress(pubS);
   if (pub !== undefined && pub.port === undefined) {
-    throw new UsageError(`${pubS?.origin ?? '--public-address'}: give the port too, e.g. ${pub.host}:443`);
+    throw new UsageError(
+      `${pubS?.origin ?? '--public-address'}: give the port too, e.g. ${pub.host}:443`,
+    );
   }
   const fp = s.string('fingerprint');
   if (fp !== undefined && !/^[0-9A-Fa-f]{40}$/.test(fp.value)) {

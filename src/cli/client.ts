@@ -104,7 +104,7 @@ async function runClient(cmd: Command): Promise<void> {
   if (given.length !== 1) {
     throw new UsageError(
       given.length === 0
-        ? 'give --listen ADDR (all connections to the server\'s target), --socks ADDR or --pt-socks ADDR'
+        ? "give --listen ADDR (all connections to the server's target), --socks ADDR or --pt-socks ADDR"
         : `${given.map(([, v]) => v?.origin).join(' and ')} exclude each other; give one`,
     );
   }
@@ -121,18 +121,19 @@ async function runClient(cmd: Command): Promise<void> {
     );
   }
   const transport = pickTransport(
-    transportS ?? (share === undefined ? undefined : { value: share.transport, origin: '--connect' }),
+    transportS ??
+      (share === undefined ? undefined : { value: share.transport, origin: '--connect' }),
   );
   const serverS = s.string('server');
   const certS = s.string('cert');
-  const iatS = s.get('iat-mode');
+  const iatS = s.string('iat-mode');
   const extra = s.pairs('arg', 'args');
 
   const args = new Map<string, string[]>();
   for (const [k, v] of share?.args ?? []) args.set(k, [v]);
   for (const [k, v] of extra.args) args.set(k, [v]);
   if (certS !== undefined) args.set('cert', [certS.value.trim()]);
-  if (iatS !== undefined) args.set('iat-mode', [String(iatS.value as string | number).trim()]);
+  if (iatS !== undefined) args.set('iat-mode', [iatS.value.trim()]);
   else if (certS !== undefined && !args.has('iat-mode')) args.set('iat-mode', ['0']);
 
   let server: HostPort | undefined = share?.server;
@@ -223,7 +224,8 @@ async function runClient(cmd: Command): Promise<void> {
       );
       break;
   }
-  if (metrics !== undefined) out.write(`metrics: http://${formatHostPort(metrics.address)}/metrics\n`);
+  if (metrics !== undefined)
+    out.write(`metrics: http://${formatHostPort(metrics.address)}/metrics\n`);
   if (mode !== 'fixed' && !isLoopback(client.address.host)) {
     process.stderr.write(
       `steppe client: warning: the SOCKS port ${local} is reachable from other hosts; anyone who can reach it can use your tunnel\n`,

@@ -274,7 +274,9 @@ export function validateConfig(
 ): LoadedConfig {
   const where = `config ${file}`;
   if (typeof doc !== 'object' || doc === null || Array.isArray(doc)) {
-    throw new ConfigError(`${where}: the top level must be a table of settings, not ${typeName(doc)}`);
+    throw new ConfigError(
+      `${where}: the top level must be a table of settings, not ${typeName(doc)}`,
+    );
   }
   const values = new Map<string, ConfigValue>();
   const byName = new Map(fields.map((f) => [f.name, f]));
@@ -389,7 +391,10 @@ export function parseConfigText(
  * Reads and validates a config file.
  * @throws ConfigError (unreadable, syntax, schema), one line naming the file and field.
  */
-export async function loadConfig(file: string, fields: readonly FieldSpec[]): Promise<LoadedConfig> {
+export async function loadConfig(
+  file: string,
+  fields: readonly FieldSpec[],
+): Promise<LoadedConfig> {
   let text: string;
   try {
     text = await readFile(file, 'utf8');

@@ -61,12 +61,15 @@ async function runKeygen(cmd: Command): Promise<void> {
   const pubS = s.string('public-address');
   const pub = pubS === undefined ? undefined : parsePublicAddress(pubS);
   if (pub !== undefined && pub.port === undefined) {
-    throw new UsageError(`${pubS?.origin ?? '--public-address'}: give the port too, e.g. ${pub.host}:443`);
+    throw new UsageError(
+      `${pubS?.origin ?? '--public-address'}: give the port too, e.g. ${pub.host}:443`,
+    );
   }
   const options = new Map<string, string[]>();
   const iat = s.string('iat-mode');
   if (iat !== undefined) {
-    if (!/^[012]$/.test(iat.value)) throw new UsageError(`--iat-mode: must be 0, 1 or 2, got ${JSON.stringify(iat.value)}`);
+    if (!/^[012]$/.test(iat.value))
+      throw new UsageError(`--iat-mode: must be 0, 1 or 2, got ${JSON.stringify(iat.value)}`);
     options.set('iat-mode', [iat.value]);
   }
   const force = s.bool('force', false);

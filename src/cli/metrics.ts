@@ -14,7 +14,12 @@
  * plus the prom-client process metrics (process_cpu_seconds_total, process_resident_memory_bytes,
  * nodejs_eventloop_lag_seconds, ...).
  */
-import { createServer as createHttpServer, type IncomingMessage, type ServerResponse } from 'node:http';
+import {
+  createServer as createHttpServer,
+  type IncomingMessage,
+  type ServerResponse,
+} from 'node:http';
+import type { Socket } from 'node:net';
 import { collectDefaultMetrics, Counter, Gauge, Registry } from 'prom-client';
 import type { HostPort } from '../net/address.js';
 import { listenTcp } from '../net/listen.js';
@@ -27,19 +32,21 @@ export interface MetricsServer {
   close(): Promise<void>;
 }
 
-/** Builds the registry whose collectors read `stats`. */
-export function metricsRegistry(stats: TunnelStats, transport: string): Registry {
+/** A registry whose collectors read `stats`, and a scrape that reads them all at one instant. */
+export interface TunnelMetrics {
+  readonly registry: Registry;
+  /** The Prometheus text, from one snapshot of the stats. */
+  readonly scrape: () => Promise<string>;
+}
+
+export function metricsRegistry(stats: TunnelStats, transport: string): TunnelMetrics {
   const registry = new Registry();
   registry.setDefaultLabels({ transport, role: stats.role });
   collectDefaultMetrics({ register: registry });
 
   // One snapshot per scrape, shared by all collectors of that scrape.
-  let cached: { at: number; snap: StatsSnapshot } | null = null;
-  const snap = (): StatsSnapshot => {
-    const now = Date.now();
-    if (cached === null || now - cached.at > 50) cached = { at: now, snap: stats.snapshot() };
-    return cached.snap;
-  };
+  let cached: StatsSnapshot | null = null;
+  const snap = (): StatsSnapshot => (cached ??= stats.snapshot());
 
   new Gauge({
     name: 'steppe_info',
@@ -102,7 +109,13 @@ export function metricsRegistry(stats: TunnelStats, transport: string): Registry
     [],
     () => [[{}, snap().handshakeSeconds]],
   );
-  return registry;
+  return {
+    registry,
+    scrape: () => {
+      cached = null;
+      return registry.metrics();
+    },
+  };
 }
 
 type Labels = Record<string, string>;
@@ -147,7 +160,7 @@ export async function startMetrics(
   transport: string,
   setting = '--metrics',
 ): Promise<MetricsServer> {
-  const registry = metricsRegistry(stats, transport);
+  const { registry, scrape } = metricsRegistry(stats, transport);
   const handler = (req: IncomingMessage, res: ServerResponse): void => {
     const path = (req.url ?? '/').split('?')[0];
     if (req.method !== 'GET' && req.method !== 'HEAD') {
@@ -155,7 +168,7 @@ export async function startMetrics(
       return;
     }
     if (path === '/metrics') {
-      registry.metrics().then(
+      scrape().then(
         (text) => {
           res.writeHead(200, { 'content-type': registry.contentType });
           res.end(req.method === 'HEAD' ? undefined : text);
@@ -175,18 +188,24 @@ export async function startMetrics(
     res.writeHead(404, { 'content-type': 'text/plain' }).end('not found\n');
   };
   const http = createHttpServer(handler);
+  const sockets = new Set<Socket>();
   const listener = await listenTcp({
     host: addr.host,
     port: addr.port,
     setting,
-    onConnection: (socket) => http.emit('connection', socket),
+    onConnection: (socket) => {
+      sockets.add(socket);
+      socket.once('close', () => sockets.delete(socket));
+      http.emit('connection', socket);
+    },
   });
   return {
     address: listener.address,
     registry,
     close: async () => {
-      http.closeAllConnections();
-      await listener.close();
+      const closed = listener.close();
+      for (const s of sockets) s.destroy();
+      await closed;
     },
   };
 }

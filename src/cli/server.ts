@@ -57,7 +57,7 @@ export function registerServer(program: Command): void {
     )
     .option(
       '-o, --option <key=value>',
-      'transport server option, repeatable (as tor\'s ServerTransportOptions)',
+      "transport server option, repeatable (as tor's ServerTransportOptions)",
       collect,
     )
     .option(
@@ -111,7 +111,9 @@ async function runServer(cmd: Command): Promise<void> {
       throw new UsageError('--proxy-protocol needs a fixed --forward host:port, not "socks"');
     }
     if (cookie !== undefined) {
-      throw new UsageError(`${cookie.origin} needs --forward to be tor's Extended ORPort, not "socks"`);
+      throw new UsageError(
+        `${cookie.origin} needs --forward to be tor's Extended ORPort, not "socks"`,
+      );
     }
     forward = { kind: 'socks' };
   } else if (cookie !== undefined) {
@@ -127,10 +129,11 @@ async function runServer(cmd: Command): Promise<void> {
 
   const options = new Map<string, string[]>();
   for (const [k, v] of s.pairs('option', 'options').args) options.set(k, [v]);
-  const iat = s.get('iat-mode');
+  const iat = s.string('iat-mode');
   if (iat !== undefined) {
-    const v = String(iat.value as string | number);
-    if (!/^[012]$/.test(v)) throw new UsageError(`${iat.origin}: must be 0, 1 or 2, got ${JSON.stringify(v)}`);
+    const v = iat.value.trim();
+    if (!/^[012]$/.test(v))
+      throw new UsageError(`${iat.origin}: must be 0, 1 or 2, got ${JSON.stringify(v)}`);
     options.set('iat-mode', [v]);
   }
   const pubS = s.string('public-address');
@@ -140,8 +143,7 @@ async function runServer(cmd: Command): Promise<void> {
   const dir = stateDir(s.string('state'));
   const logger = makeLogger(s);
 
-  let factory: ServerFactory;
-  factory = await transport.createServer({ stateDir: dir, options });
+  const factory: ServerFactory = await transport.createServer({ stateDir: dir, options });
 
   const stats = new TunnelStats('server');
   stats.start();
@@ -178,14 +180,17 @@ async function runServer(cmd: Command): Promise<void> {
   out.write(
     `ready: ${transport.name} server on ${formatHostPort(server.address)}, forwarding to ${describeForward(forward)}\n`,
   );
-  if (metrics !== undefined) out.write(`metrics: http://${formatHostPort(metrics.address)}/metrics\n`);
+  if (metrics !== undefined)
+    out.write(`metrics: http://${formatHostPort(metrics.address)}/metrics\n`);
   process.stderr.write(`steppe server: identity in ${dir}\n`);
   if (guessed) {
     process.stderr.write(
       `steppe server: clients are told ${address.host}, this host's first address; if they reach it by another address, pass --public-address HOST[:PORT]\n`,
     );
   }
-  logger.info(`${transport.name} server listening on ${logger.addr(formatHostPort(server.address))}`);
+  logger.info(
+    `${transport.name} server listening on ${logger.addr(formatHostPort(server.address))}`,
+  );
 
   let status: StatusLine | undefined;
   if (out.isTTY && s.bool('status', true)) {

@@ -14,7 +14,13 @@ import { formatHostPort, parseHostPort, type HostPort } from '../net/address.js'
 import { createLogger, parseLogLevel, silentLogger, type Logger } from '../log/logger.js';
 import { builtinRegistry } from '../transports/builtins.js';
 import type { PtArgs, Transport } from '../transports/types.js';
-import { ConfigError, loadConfig, type ConfigValue, type FieldSpec, type LoadedConfig } from './config.js';
+import {
+  ConfigError,
+  loadConfig,
+  type ConfigValue,
+  type FieldSpec,
+  type LoadedConfig,
+} from './config.js';
 import { encodeShare, ShareStringError } from './share.js';
 
 /** A mistake in what the user typed or configured: exit status 2. */
@@ -109,7 +115,9 @@ export class Settings {
       throw new UsageError(`${s.origin}: ${JSON.stringify(s.value)} is not a number`);
     }
     if (!Number.isFinite(n) || n < min || n > max) {
-      throw new UsageError(`${s.origin}: must be from ${min} to ${max}, got ${String(s.value)}`);
+      throw new UsageError(
+        `${s.origin}: must be from ${min} to ${max}, got ${typeof s.value === 'object' ? 'a table' : String(s.value)}`,
+      );
     }
     return n;
   }
@@ -217,7 +225,9 @@ export function makeLogger(settings: Settings): Logger {
       unsafe: settings.bool('unsafe-logging', false),
     });
   } catch (e) {
-    throw new UsageError(`${file?.origin ?? '--log-file'}: cannot open the log: ${(e as Error).message}`);
+    throw new UsageError(
+      `${file?.origin ?? '--log-file'}: cannot open the log: ${(e as Error).message}`,
+    );
   }
 }
 
@@ -251,7 +261,8 @@ export function clientFacingAddress(
   listen: HostPort,
   pub: { host: string; port?: number } | undefined,
 ): { address: HostPort; guessed: boolean } {
-  if (pub !== undefined) return { address: { host: pub.host, port: pub.port ?? listen.port }, guessed: false };
+  if (pub !== undefined)
+    return { address: { host: pub.host, port: pub.port ?? listen.port }, guessed: false };
   if (!WILDCARDS.has(listen.host)) return { address: listen, guessed: false };
   const ifaces = Object.values(networkInterfaces()).flatMap((l) => l ?? []);
   const v4 = ifaces.find((i) => i.family === 'IPv4' && !i.internal);

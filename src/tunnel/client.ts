@@ -104,13 +104,13 @@ export async function checkServer(ep: ServerEndpoint, timeoutMs: number): Promis
       case 'ERR_HANDSHAKE_TIMEOUT':
         throw new PtError(
           'ERR_HANDSHAKE_TIMEOUT',
-          `the server ${where} accepted the connection but did not answer the ${name} handshake within ${secs}: the cert is probably wrong (copy it again from the server's bridge line or share string), or that port is not a ${name} server`,
+          `the server ${where} accepted the connection but did not answer the ${name} handshake within ${secs}: the cert is probably wrong (copy it again from the server's bridge line or share string), or no ${name} server listens on that port`,
           { cause: e },
         );
       case 'ERR_HANDSHAKE_EOF':
         throw new PtError(
           'ERR_HANDSHAKE_EOF',
-          `the server ${where} closed the connection during the ${name} handshake: the cert is probably wrong, or that port is not a ${name} server`,
+          `the server ${where} closed the connection during the ${name} handshake: the cert is probably wrong, or no ${name} server listens on that port`,
           { cause: e },
         );
       default:

@@ -66,12 +66,25 @@ test('setup: a running server and the cert of another identity', { timeout: 30_0
 
 test('a wrong cert', { timeout: 30_000 }, async () => {
   await expectFailure(
-    ['client', '--server', `127.0.0.1:${server.port}`, '--cert', otherCert, '--listen', '127.0.0.1:0', '--check-timeout', '3'],
+    [
+      'client',
+      '--server',
+      `127.0.0.1:${server.port}`,
+      '--cert',
+      otherCert,
+      '--listen',
+      '127.0.0.1:0',
+      '--check-timeout',
+      '3',
+    ],
     1,
     /the server 127\.0\.0\.1:\d+ accepted the connection but did not answer the obfs4 handshake within 3 s: the cert is probably wrong/,
   );
   // The same through a share string.
-  const share = server.share.replace(server.cert.replace(/\+/g, '%2B'), otherCert.replace(/\+/g, '%2B'));
+  const share = server.share.replace(
+    server.cert.replace(/\+/g, '%2B'),
+    otherCert.replace(/\+/g, '%2B'),
+  );
   assert.notEqual(share, server.share);
   await expectFailure(
     ['client', '--connect', share, '--socks', '127.0.0.1:0', '--check-timeout', '2'],
@@ -93,7 +106,15 @@ test('an unreachable server, and an unreachable upstream proxy', { timeout: 30_0
     /cannot reach the server no-such-host\.invalid:443: the host name does not resolve/,
   );
   await expectFailure(
-    ['client', '--connect', server.share, '--listen', '0', '--proxy', `socks5://127.0.0.1:${closed}`],
+    [
+      'client',
+      '--connect',
+      server.share,
+      '--listen',
+      '0',
+      '--proxy',
+      `socks5://127.0.0.1:${closed}`,
+    ],
     1,
     new RegExp(`cannot reach the upstream proxy socks5://127\\.0\\.0\\.1:${closed} \\(--proxy\\)`),
   );
@@ -101,11 +122,29 @@ test('an unreachable server, and an unreachable upstream proxy', { timeout: 30_0
 
 test('a port in use', { timeout: 30_000 }, async () => {
   const { port } = await holdPort();
-  const inUse = new RegExp(`cannot listen on 127\\.0\\.0\\.1:${port}: the address is already in use`);
-  await expectFailure(['client', '--connect', server.share, '--listen', `127.0.0.1:${port}`], 1, inUse);
-  await expectFailure(['client', '--connect', server.share, '--socks', `127.0.0.1:${port}`], 1, inUse);
+  const inUse = new RegExp(
+    `cannot listen on 127\\.0\\.0\\.1:${port}: the address is already in use`,
+  );
   await expectFailure(
-    ['server', '--listen', `127.0.0.1:${port}`, '--forward', '127.0.0.1:9', '--state', await tempDir()],
+    ['client', '--connect', server.share, '--listen', `127.0.0.1:${port}`],
+    1,
+    inUse,
+  );
+  await expectFailure(
+    ['client', '--connect', server.share, '--socks', `127.0.0.1:${port}`],
+    1,
+    inUse,
+  );
+  await expectFailure(
+    [
+      'server',
+      '--listen',
+      `127.0.0.1:${port}`,
+      '--forward',
+      '127.0.0.1:9',
+      '--state',
+      await tempDir(),
+    ],
     1,
     inUse,
   );
@@ -118,12 +157,24 @@ test('a port in use', { timeout: 30_000 }, async () => {
 
 test('a malformed share string', async () => {
   const cases: Array<[string, RegExp]> = [
-    ['obfs4@127.0.0.1:1?cert=x', /--connect|invalid share string: it must start with "steppe:\/\/"/],
-    ['steppe://obfs4@127.0.0.1?cert=x&iat-mode=0', /invalid share string: bad server address: "127\.0\.0\.1": missing port/],
-    ['steppe://obfs4@127.0.0.1:1?cert=abc&iat-mode=0', /invalid obfs4 cert: it has 3 characters, a cert has 70/],
+    [
+      'obfs4@127.0.0.1:1?cert=x',
+      /--connect|invalid share string: it must start with "steppe:\/\/"/,
+    ],
+    [
+      'steppe://obfs4@127.0.0.1?cert=x&iat-mode=0',
+      /invalid share string: bad server address: "127\.0\.0\.1": missing port/,
+    ],
+    [
+      'steppe://obfs4@127.0.0.1:1?cert=abc&iat-mode=0',
+      /invalid obfs4 cert: it has 3 characters, a cert has 70/,
+    ],
     ['steppe://obfs4@127.0.0.1:1?iat-mode=0', /missing cert/],
     ['steppe://meek@127.0.0.1:1?url=x', /unknown transport "meek"; steppe has obfs4/],
-    ['steppe://obfs4@127.0.0.1:1?cert=%E0%A4%A&iat-mode=0', /argument "cert" has a broken %-escape/],
+    [
+      'steppe://obfs4@127.0.0.1:1?cert=%E0%A4%A&iat-mode=0',
+      /argument "cert" has a broken %-escape/,
+    ],
   ];
   for (const [share, re] of cases) {
     await expectFailure(['client', '--connect', share, '--listen', '0'], 2, re);
@@ -133,42 +184,136 @@ test('a malformed share string', async () => {
 test('a malformed config file', async () => {
   const dir = await tempDir();
   const cases: Array<[string, string, RegExp]> = [
-    ['a.json', '{"listen": "0.0.0.0:1", }', /config .*a\.json: not valid JSON at line 1, column \d+/],
+    [
+      'a.json',
+      '{"listen": "0.0.0.0:1", }',
+      /config .*a\.json: not valid JSON at line 1, column \d+/,
+    ],
     ['b.toml', 'listen = 0.0.0.0:1\n', /config .*b\.toml: not valid TOML at line 1, column \d+/],
-    ['c.toml', 'listen = "127.0.0.1:0"\nfoward = "127.0.0.1:9"\n', /unknown field "foward" \(did you mean "forward"\?\)/],
-    ['d.json', '{"listen": 443, "forward": "socks"}', /field "listen" must be a string, e\.g\. listen = "0\.0\.0\.0:443"; got an integer/],
-    ['e.toml', 'listen = "127.0.0.1:0"\nforward = "localhost"\n', /config .*e\.toml: field "forward": "localhost": missing port/],
-    ['f.toml', 'listen = "127.0.0.1:0"\nforward = "socks"\nproxy-protocol = "yes"\n', /field "proxy-protocol" must be a boolean/],
+    [
+      'c.toml',
+      'listen = "127.0.0.1:0"\nfoward = "127.0.0.1:9"\n',
+      /unknown field "foward" \(did you mean "forward"\?\)/,
+    ],
+    [
+      'd.json',
+      '{"listen": 443, "forward": "socks"}',
+      /field "listen" must be a string, e\.g\. listen = "0\.0\.0\.0:443"; got an integer/,
+    ],
+    [
+      'e.toml',
+      'listen = "127.0.0.1:0"\nforward = "localhost"\n',
+      /config .*e\.toml: field "forward": "localhost": missing port/,
+    ],
+    [
+      'f.toml',
+      'listen = "127.0.0.1:0"\nforward = "socks"\nproxy-protocol = "yes"\n',
+      /field "proxy-protocol" must be a boolean/,
+    ],
   ];
   for (const [name, text, re] of cases) {
     const file = join(dir, name);
     await writeFile(file, text);
     await expectFailure(['server', '--config', file, '--state', dir], 2, re);
   }
-  await expectFailure(['server', '--config', join(dir, 'missing.toml')], 2, /cannot read it: no such file/);
+  await expectFailure(
+    ['server', '--config', join(dir, 'missing.toml')],
+    2,
+    /cannot read it: no such file/,
+  );
   const cfile = join(dir, 'client.json');
   await writeFile(cfile, JSON.stringify({ connect: 'steppe://obfs4@x', listen: '0' }));
-  await expectFailure(['client', '--config', cfile], 2, /config .*client\.json: field "connect": invalid share string/);
+  await expectFailure(
+    ['client', '--config', cfile],
+    2,
+    /config .*client\.json: field "connect": invalid share string/,
+  );
 });
 
 test('other usage mistakes', async () => {
   const cases: Array<[string[], RegExp]> = [
     [['server', '--forward', '127.0.0.1:9'], /--listen is required/],
     [['server', '--listen', '0'], /--forward is required/],
-    [['server', '--listen', '0', '--forward', 'socks', '--proxy-protocol'], /--proxy-protocol needs a fixed --forward/],
-    [['server', '--listen', '0', '--forward', '1.2.3.4:5', '--iat-mode', '3'], /--iat-mode: must be 0, 1 or 2/],
-    [['server', '--listen', '0', '--forward', 'x', '--transport', 'obfs9'], /unknown transport "obfs9"; steppe has obfs4/],
+    [
+      ['server', '--listen', '0', '--forward', 'socks', '--proxy-protocol'],
+      /--proxy-protocol needs a fixed --forward/,
+    ],
+    [
+      ['server', '--listen', '0', '--forward', '1.2.3.4:5', '--iat-mode', '3'],
+      /--iat-mode: must be 0, 1 or 2/,
+    ],
+    [
+      ['server', '--listen', '0', '--forward', 'x', '--transport', 'obfs9'],
+      /unknown transport "obfs9"; steppe has obfs4/,
+    ],
     [['server', '--lisen', '0'], /unknown option '--lisen' \(Did you mean --listen\?\)/],
     [['client', '--connect', 'steppe://obfs4@h:1?cert=x'], /give --listen ADDR/],
-    [['client', '--listen', '0', '--socks', '0', '--server', 'h:1'], /--listen and --socks exclude each other/],
-    [['client', '--listen', '0'], /no server: give --connect SHARE-STRING, or --server HOST:PORT with --cert CERT/],
-    [['client', '--listen', '0', '--server', 'h:1', '--cert', 'short'], /invalid obfs4 cert: it has 5 characters/],
-    [['client', '--listen', '0', '--server', 'h:1', '--cert', 'A'.repeat(70), '--iat-mode', '7'], /invalid iat-mode "7"/],
-    [['client', '--listen', '0', '--server', 'h', '--cert', 'A'.repeat(70)], /--server: "h": missing port/],
-    [['client', '--listen', '0', '--server', 'h:1', '--cert', 'A'.repeat(70), '--proxy', 'ftp://x:1'], /--proxy: proxy URI has invalid scheme: "ftp"/],
-    [['client', '--pt-socks', '0', '--server', 'h:1'], /--pt-socks takes the server and its args from each SOCKS request; drop --server/],
-    [['client', '--listen', '0', '--server', 'h:1', '--cert', 'A'.repeat(70), '--check-timeout', 'soon'], /--check-timeout: "soon" is not a number/],
-    [['client', '--listen', '0', '--server', 'h:1', '--cert', 'A'.repeat(70), '--log-level', 'loud'], /--log-level: invalid log level "loud"/],
+    [
+      ['client', '--listen', '0', '--socks', '0', '--server', 'h:1'],
+      /--listen and --socks exclude each other/,
+    ],
+    [
+      ['client', '--listen', '0'],
+      /no server: give --connect SHARE-STRING, or --server HOST:PORT with --cert CERT/,
+    ],
+    [
+      ['client', '--listen', '0', '--server', 'h:1', '--cert', 'short'],
+      /invalid obfs4 cert: it has 5 characters/,
+    ],
+    [
+      ['client', '--listen', '0', '--server', 'h:1', '--cert', 'A'.repeat(70), '--iat-mode', '7'],
+      /invalid iat-mode "7"/,
+    ],
+    [
+      ['client', '--listen', '0', '--server', 'h', '--cert', 'A'.repeat(70)],
+      /--server: "h": missing port/,
+    ],
+    [
+      [
+        'client',
+        '--listen',
+        '0',
+        '--server',
+        'h:1',
+        '--cert',
+        'A'.repeat(70),
+        '--proxy',
+        'ftp://x:1',
+      ],
+      /--proxy: proxy URI has invalid scheme: "ftp"/,
+    ],
+    [
+      ['client', '--pt-socks', '0', '--server', 'h:1'],
+      /--pt-socks takes the server and its args from each SOCKS request; drop --server/,
+    ],
+    [
+      [
+        'client',
+        '--listen',
+        '0',
+        '--server',
+        'h:1',
+        '--cert',
+        'A'.repeat(70),
+        '--check-timeout',
+        'soon',
+      ],
+      /--check-timeout: "soon" is not a number/,
+    ],
+    [
+      [
+        'client',
+        '--listen',
+        '0',
+        '--server',
+        'h:1',
+        '--cert',
+        'A'.repeat(70),
+        '--log-level',
+        'loud',
+      ],
+      /--log-level: invalid log level "loud"/,
+    ],
     [['keygen', '--public-address', 'h'], /--public-address: give the port too/],
     [['bridgeline', '--fingerprint', 'xyz'], /--fingerprint: a relay fingerprint is 40 hex digits/],
   ];
@@ -183,5 +328,9 @@ test('a damaged identity file', async () => {
     1,
     /obfs4_state\.json lacks "private-key"/,
   );
-  await expectFailure(['bridgeline', '--state', dir], 1, new RegExp(`${dir}/obfs4_state\\.json lacks "private-key"`));
+  await expectFailure(
+    ['bridgeline', '--state', dir],
+    1,
+    new RegExp(`${dir}/obfs4_state\\.json lacks "private-key"`),
+  );
 });

@@ -57,31 +57,49 @@ async function assertIntact(results: TransferResult[], e: HashEcho): Promise<voi
 }
 
 for (const iatMode of [0, 1] as const) {
-  test(`steppe client → obfs4proxy bridge (iat-mode ${iatMode})`, { skip, timeout: 120_000 }, async () => {
-    const e = await echo();
-    const bridge = await startObfs4proxyServer({ orPort: e.port, iatMode });
-    cleanups.push(() => bridge.stop());
-    const cert = bridge.args.get('cert') ?? '';
-    assert.equal(bridge.args.get('iat-mode'), String(iatMode));
-    // Configured from a share string made of the bridge's SMETHOD args.
-    const share = encodeShare({
-      transport: 'obfs4',
-      server: bridge.address,
-      args: new Map([
-        ['cert', cert],
-        ['iat-mode', String(iatMode)],
-      ]),
-    });
-    const c = await startSteppeClient(['--connect', share, '--listen', '127.0.0.1:0']);
-    cleanups.push(() => c.p.stop());
-    const size = iatMode === 0 ? 16 * MiB : 1 * MiB;
-    await assertIntact([await echoTransfer(await dial(c.port), size)], e);
-    const many = await Promise.all(
-      Array.from({ length: 16 }, async () => echoTransfer(await dial(c.port), 64 * 1024)),
-    );
-    await assertIntact(many, e);
-    await c.p.stop();
-  });
+  test(
+    `steppe client → obfs4proxy bridge (iat-mode ${iatMode})`,
+    { skip, timeout: 120_000 },
+    async () => {
+      const e = await echo();
+      const bridge = await startObfs4proxyServer({ orPort: e.port, iatMode });
+      cleanups.push(() => bridge.stop());
+      const cert = bridge.args.get('cert') ?? '';
+      assert.equal(bridge.args.get('iat-mode'), String(iatMode));
+      // Configured from a share string made of the bridge's SMETHOD args.
+      const share = encodeShare({
+        transport: 'obfs4',
+        server: bridge.address,
+        args: new Map([
+          ['cert', cert],
+          ['iat-mode', String(iatMode)],
+        ]),
+      });
+      const c = await startSteppeClient([
+        '--connect',
+        share,
+        '--listen',
+        '0',
+        '--log-level',
+        'warn',
+      ]);
+      cleanups.push(() => c.p.stop());
+      const size = iatMode === 0 ? 16 * MiB : 1 * MiB;
+      try {
+        await assertIntact([await echoTransfer(await dial(c.port), size)], e);
+        const many = await Promise.all(
+          Array.from({ length: 16 }, async () => echoTransfer(await dial(c.port), 64 * 1024)),
+        );
+        await assertIntact(many, e);
+      } catch (err) {
+        // Say what the steppe client saw; the local socket only shows a reset.
+        throw new Error(`${(err as Error).message}; steppe client stderr: ${c.p.stderr()}`, {
+          cause: err,
+        });
+      }
+      await c.p.stop();
+    },
+  );
 }
 
 test('obfs4proxy client → steppe server', { skip, timeout: 120_000 }, async () => {
@@ -93,7 +111,11 @@ test('obfs4proxy client → steppe server', { skip, timeout: 120_000 }, async ()
   const client = await startObfs4proxyClient();
   cleanups.push(() => client.stop());
   const open = (): Promise<Socket> =>
-    socks5Connect(client.address.port, { host: '127.0.0.1', port: s.port }, `cert=${s.cert};iat-mode=0`);
+    socks5Connect(
+      client.address.port,
+      { host: '127.0.0.1', port: s.port },
+      `cert=${s.cert};iat-mode=0`,
+    );
   await assertIntact([await transferPaused(await open(), 16 * MiB)], e);
   const many = await Promise.all(
     Array.from({ length: 16 }, async () => transferPaused(await open(), 64 * 1024)),
@@ -102,27 +124,31 @@ test('obfs4proxy client → steppe server', { skip, timeout: 120_000 }, async ()
   await s.p.stop();
 });
 
-test('obfs4proxy client → steppe server --forward socks: plain SOCKS5 inside the tunnel', { skip, timeout: 120_000 }, async () => {
-  const e = await echo();
-  const dir = await mkdtemp(join(tmpdir(), 'steppe-cli-interop-'));
-  cleanups.push(() => rm(dir, { recursive: true, force: true }));
-  const s = await startSteppeServer(['--state', dir, '--forward', 'socks']);
-  cleanups.push(() => s.p.stop());
-  const client = await startObfs4proxyClient();
-  cleanups.push(() => client.stop());
-  const tunnel = await socks5Connect(
-    client.address.port,
-    { host: '127.0.0.1', port: s.port },
-    `cert=${s.cert};iat-mode=0`,
-  );
-  // Inside the tunnel: greeting and CONNECT to the echo service in one write, as steppe does.
-  const port = Buffer.of(e.port >> 8, e.port & 0xff);
-  tunnel.write(Buffer.concat([Buffer.of(5, 1, 0), Buffer.of(5, 1, 0, 1, 127, 0, 0, 1), port]));
-  const reply = await readN(tunnel, 2 + 10);
-  assert.deepEqual([...reply.subarray(0, 4)], [5, 0, 5, 0]);
-  await assertIntact([await transferPaused(tunnel, 2 * MiB)], e);
-  await s.p.stop();
-});
+test(
+  'obfs4proxy client → steppe server --forward socks: plain SOCKS5 inside the tunnel',
+  { skip, timeout: 120_000 },
+  async () => {
+    const e = await echo();
+    const dir = await mkdtemp(join(tmpdir(), 'steppe-cli-interop-'));
+    cleanups.push(() => rm(dir, { recursive: true, force: true }));
+    const s = await startSteppeServer(['--state', dir, '--forward', 'socks']);
+    cleanups.push(() => s.p.stop());
+    const client = await startObfs4proxyClient();
+    cleanups.push(() => client.stop());
+    const tunnel = await socks5Connect(
+      client.address.port,
+      { host: '127.0.0.1', port: s.port },
+      `cert=${s.cert};iat-mode=0`,
+    );
+    // Inside the tunnel: greeting and CONNECT to the echo service in one write, as steppe does.
+    const port = Buffer.of(e.port >> 8, e.port & 0xff);
+    tunnel.write(Buffer.concat([Buffer.of(5, 1, 0), Buffer.of(5, 1, 0, 1, 127, 0, 0, 1), port]));
+    const reply = await readN(tunnel, 2 + 10);
+    assert.deepEqual([...reply.subarray(0, 4)], [5, 0, 5, 0]);
+    await assertIntact([await transferPaused(tunnel, 2 * MiB)], e);
+    await s.p.stop();
+  },
+);
 
 /** Reads exactly n bytes and leaves the socket paused with nothing buffered past them. */
 function readN(s: Socket, n: number): Promise<Buffer> {

@@ -20,10 +20,13 @@ test('encodes the example form; base64 "/" and "=" stay, "+" is escaped', () => 
   const back = parseShare(s);
   assert.equal(back.transport, 'obfs4');
   assert.deepEqual(back.server, { host: '203.0.113.5', port: 443 });
-  assert.deepEqual([...back.args], [
-    ['cert', CERT],
-    ['iat-mode', '0'],
-  ]);
+  assert.deepEqual(
+    [...back.args],
+    [
+      ['cert', CERT],
+      ['iat-mode', '0'],
+    ],
+  );
 });
 
 test('IPv6 and host names; a label after #; copy-paste quotes and whitespace', () => {
@@ -48,7 +51,10 @@ test('round trip for arbitrary args', () => {
   const key = fc.string({ minLength: 1, maxLength: 12 }).filter((k) => !k.includes('\u0000'));
   fc.assert(
     fc.property(
-      fc.uniqueArray(fc.tuple(key, fc.string({ maxLength: 40 })), { selector: (t) => t[0], maxLength: 5 }),
+      fc.uniqueArray(fc.tuple(key, fc.string({ maxLength: 40 })), {
+        selector: (t) => t[0],
+        maxLength: 5,
+      }),
       fc.constantFrom('127.0.0.1', '::1', 'example.com'),
       fc.integer({ min: 1, max: 65535 }),
       (pairs, host, port) => {

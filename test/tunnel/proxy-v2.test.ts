@@ -58,7 +58,9 @@ test('IPv4-mapped addresses of a dual-stack listener are sent as IPv4', () => {
 });
 
 test('mixed families: the IPv4 end is mapped into IPv6', () => {
-  const p = parseProxyV2(encodeProxyV2({ address: '192.0.2.1', port: 5 }, { address: '::', port: 443 }));
+  const p = parseProxyV2(
+    encodeProxyV2({ address: '192.0.2.1', port: 5 }, { address: '::', port: 443 }),
+  );
   assert.equal(p?.family, 'tcp6');
   assert.deepEqual(p?.source, { address: '::ffff:c000:201', port: 5 });
 });
@@ -71,7 +73,16 @@ test('LOCAL command carries no addresses', () => {
 });
 
 test('programmer errors: names and ports', () => {
-  assert.throws(() => encodeProxyV2({ address: 'example.com', port: 1 }, { address: '::1', port: 1 }), TypeError);
-  assert.throws(() => encodeProxyV2({ address: '::1', port: 70000 }, { address: '::1', port: 1 }), RangeError);
-  assert.throws(() => encodeProxyV2({ address: '::1', port: 1 }, { address: '::1', port: -1 }), RangeError);
+  assert.throws(
+    () => encodeProxyV2({ address: 'example.com', port: 1 }, { address: '::1', port: 1 }),
+    TypeError,
+  );
+  assert.throws(
+    () => encodeProxyV2({ address: '::1', port: 70000 }, { address: '::1', port: 1 }),
+    RangeError,
+  );
+  assert.throws(
+    () => encodeProxyV2({ address: '::1', port: 1 }, { address: '::1', port: -1 }),
+    RangeError,
+  );
 });

@@ -5,7 +5,10 @@ import { connect, isIPv4, isIPv6, type Socket } from 'node:net';
 function readExactly(s: Socket, n: number, timeoutMs: number): Promise<Buffer> {
   return new Promise((resolve, reject) => {
     let buf = Buffer.alloc(0);
-    const timer = setTimeout(() => finish(new Error(`socks: no ${n}-byte answer in ${timeoutMs} ms`)), timeoutMs);
+    const timer = setTimeout(
+      () => finish(new Error(`socks: no ${n}-byte answer in ${timeoutMs} ms`)),
+      timeoutMs,
+    );
     const finish = (err: Error | null, out?: Buffer): void => {
       clearTimeout(timer);
       s.off('data', onData);
@@ -23,7 +26,8 @@ function readExactly(s: Socket, n: number, timeoutMs: number): Promise<Buffer> {
         if (buf.length > n) s.unshift(buf.subarray(n));
       }
     };
-    const onClose = (): void => finish(new Error(`socks: closed after ${buf.length} of ${n} bytes`));
+    const onClose = (): void =>
+      finish(new Error(`socks: closed after ${buf.length} of ${n} bytes`));
     const onError = (e: Error): void => finish(e);
     s.on('data', onData);
     s.once('close', onClose);
@@ -34,11 +38,13 @@ function readExactly(s: Socket, n: number, timeoutMs: number): Promise<Buffer> {
 
 function encodeTarget(host: string, port: number): Buffer {
   const p = Buffer.of(port >> 8, port & 0xff);
-  if (isIPv4(host)) return Buffer.concat([Buffer.of(1), Buffer.from(host.split('.').map(Number)), p]);
+  if (isIPv4(host))
+    return Buffer.concat([Buffer.of(1), Buffer.from(host.split('.').map(Number)), p]);
   if (isIPv6(host)) {
     const url = new URL(`http://[${host}]/`).hostname.slice(1, -1);
     const halves = url.split('::');
-    const words = (s: string): number[] => (s === '' ? [] : s.split(':').map((w) => parseInt(w, 16)));
+    const words = (s: string): number[] =>
+      s === '' ? [] : s.split(':').map((w) => parseInt(w, 16));
     const head = words(halves[0] ?? '');
     const tail = words(halves[1] ?? '');
     const all = [...head, ...new Array<number>(8 - head.length - tail.length).fill(0), ...tail];
@@ -64,7 +70,8 @@ export async function socks5(
     if (m[1] !== 0) throw new Error(`socks: proxy chose method ${m[1]}`);
     s.write(Buffer.concat([Buffer.of(5, 1, 0), encodeTarget(host, port)]));
     const head = await readExactly(s, 4, timeoutMs);
-    if (head[1] !== 0) throw Object.assign(new Error(`socks: reply code ${head[1]}`), { reply: head[1] });
+    if (head[1] !== 0)
+      throw Object.assign(new Error(`socks: reply code ${head[1]}`), { reply: head[1] });
     const atyp = head[3];
     const rest = atyp === 1 ? 6 : atyp === 4 ? 18 : (await readExactly(s, 1, timeoutMs))[0]! + 2;
     await readExactly(s, rest, timeoutMs);

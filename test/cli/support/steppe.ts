@@ -18,7 +18,11 @@ export interface SteppeProcess {
 
 export function runSteppe(args: string[], env: Record<string, string> = {}): SteppeProcess {
   const proc = spawn(process.execPath, [STEPPE_BIN, ...args], {
-    env: { PATH: process.env['PATH'] ?? '/usr/bin:/bin', HOME: process.env['HOME'] ?? '/tmp', ...env },
+    env: {
+      PATH: process.env['PATH'] ?? '/usr/bin:/bin',
+      HOME: process.env['HOME'] ?? '/tmp',
+      ...env,
+    },
     stdio: ['ignore', 'pipe', 'pipe'],
   });
   const lines: string[] = [];
