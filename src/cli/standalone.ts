@@ -5,12 +5,12 @@
  * share string with its QR code.
  */
 import { homedir, networkInterfaces } from 'node:os';
-import { isIP, isIPv6 } from 'node:net';
+import { isIPv6 } from 'node:net';
 import { join } from 'node:path';
 import type { Command, CommanderError } from 'commander';
 import QRCode from 'qrcode';
 import { InvalidArgsError, PtError } from '../errors.js';
-import { formatHostPort, parseHostPort, type HostPort } from '../net/address.js';
+import { parseHostPort, type HostPort } from '../net/address.js';
 import { createLogger, parseLogLevel, silentLogger, type Logger } from '../log/logger.js';
 import { builtinRegistry } from '../transports/builtins.js';
 import type { PtArgs, Transport } from '../transports/types.js';
@@ -360,10 +360,3 @@ export function onShutdown(stop: () => Promise<void>): void {
   process.on('SIGINT', handler);
   process.on('SIGTERM', handler);
 }
-
-export function isIpLiteral(host: string): boolean {
-  return isIP(host) !== 0;
-}
-
-export { formatHostPort };
-export type { ConfigValue };

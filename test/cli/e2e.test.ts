@@ -126,8 +126,12 @@ test('a client configured only from the share string', { timeout: 60_000 }, asyn
   const c = await client(['--connect', s.share, '--listen', '127.0.0.1:0']);
   const r = await echoTransfer(await dial(c.port), 256 * 1024);
   assert.equal(r.receivedSha, r.sentSha);
-  await stop(c.p);
-  await stop(s.p);
+  // SIGINT / SIGTERM stop both cleanly, with status 0 and nothing on stderr.
+  c.p.proc.kill('SIGINT');
+  s.p.proc.kill('SIGTERM');
+  assert.deepEqual(await c.p.exited, { code: 0, signal: null });
+  assert.deepEqual(await s.p.exited, { code: 0, signal: null });
+  assert.equal(c.p.stderr(), '');
 });
 
 test(
