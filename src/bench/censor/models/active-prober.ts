@@ -18,6 +18,8 @@ export interface ActiveProberOptions {
   /** Geedge-style verifier that holds the bridge line: adds O4k. */
   readonly knowsBridgeLine?: boolean;
   readonly authenticatedProbe?: (target: ProbeTarget, signal: AbortSignal) => Promise<boolean>;
+  /** Floor for the scaled budget, real ms (3 s). */
+  readonly minBudgetMs?: number;
   /** Blocklist TTL for confirmed endpoints, model ms (12 h). */
   readonly ttlMs?: number;
   /** Also block on the score-only silent-server fingerprint. */
@@ -97,7 +99,8 @@ export function activeProber(opts: ActiveProberOptions = {}): ActiveProberModel 
     target: ProbeTarget,
     why: string,
   ): Promise<void> => {
-    const budget = Math.max(200, ctx.clock.scaled(budgetMs));
+    // Scaled, but never so short that a loaded machine's TLS handshake looks like silence.
+    const budget = Math.max(opts.minBudgetMs ?? 3000, ctx.clock.scaled(budgetMs));
     const rec = recorded.get(k);
     let results: ProbeResult[];
     try {
