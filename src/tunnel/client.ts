@@ -151,7 +151,6 @@ export async function startTunnelClient(opts: TunnelClientOptions): Promise<Tunn
     try {
       stream = await dialServer(endpoint, AbortSignal.any([signal, gone.signal]));
     } catch (e) {
-      local.off('close', onGone);
       local.destroy();
       if (!closing && !gone.signal.aborted) {
         stats?.connectFailed();
