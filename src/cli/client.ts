@@ -8,7 +8,7 @@ import { Command } from 'commander';
 import { isLoopback, formatHostPort, type HostPort } from '../net/address.js';
 import { parseProxyUri, formatProxy, type ProxyConfig } from '../net/proxy.js';
 import { CLIENT_FIELDS } from './config.js';
-import { startMetrics, type MetricsServer } from './metrics.js';
+import type { MetricsServer } from './metrics.js';
 import { parseShare } from './share.js';
 import {
   collect,
@@ -198,6 +198,8 @@ async function runClient(cmd: Command): Promise<void> {
   let metrics: MetricsServer | undefined;
   if (metricsAddr !== undefined) {
     try {
+      // Loaded only when asked for: prom-client is the largest dependency of the CLI.
+      const { startMetrics } = await import('./metrics.js');
       metrics = await startMetrics(metricsAddr, stats, transport.name, metricsS?.origin);
     } catch (e) {
       await client.close();

@@ -8,7 +8,7 @@ import type { ServerFactory } from '../transports/types.js';
 import { ptArgs } from '../transports/types.js';
 import { formatHostPort } from '../net/address.js';
 import { SERVER_FIELDS } from './config.js';
-import { startMetrics, type MetricsServer } from './metrics.js';
+import type { MetricsServer } from './metrics.js';
 import {
   bridgeLine,
   clientFacingAddress,
@@ -162,6 +162,8 @@ async function runServer(cmd: Command): Promise<void> {
   let metrics: MetricsServer | undefined;
   if (metricsAddr !== undefined) {
     try {
+      // Loaded only when asked for: prom-client is the largest dependency of the CLI.
+      const { startMetrics } = await import('./metrics.js');
       metrics = await startMetrics(metricsAddr, stats, transport.name, metricsS?.origin);
     } catch (e) {
       await server.close();

@@ -8,7 +8,6 @@ import { homedir, networkInterfaces } from 'node:os';
 import { isIPv6 } from 'node:net';
 import { join } from 'node:path';
 import type { Command, CommanderError } from 'commander';
-import QRCode from 'qrcode';
 import { InvalidArgsError, PtError } from '../errors.js';
 import { parseHostPort, type HostPort } from '../net/address.js';
 import { createLogger, parseLogLevel, silentLogger, type Logger } from '../log/logger.js';
@@ -271,8 +270,9 @@ export function clientFacingAddress(
   return { address: { host, port: listen.port }, guessed: true };
 }
 
-/** The share string as a terminal QR code (two rows per character). */
-export function qrCode(text: string): Promise<string> {
+/** The share string as a terminal QR code (two rows per character); loads the encoder lazily. */
+export async function qrCode(text: string): Promise<string> {
+  const { default: QRCode } = await import('qrcode');
   return QRCode.toString(text, { type: 'terminal', small: true });
 }
 
