@@ -139,7 +139,9 @@ export async function startTunnelServer(opts: TunnelServerOptions): Promise<Tunn
     const finish = stats?.open(out, 'written');
     publishOpened(name);
     logger.info(`${name}(${shown}) - forwarding`);
-    const r = await relay(stream, out, { signal, halfClose: true });
+    // tor never half-closes an OR connection: towards it the first EOF ends the connection, as
+    // in obfs4proxy's copyLoop. Other services get TCP half-close passed through.
+    const r = await relay(stream, out, { signal, halfClose: f.kind !== 'extorport' });
     const b = finish?.() ?? { up: r.aToB, down: r.bToA };
     if (r.error !== undefined && !closing) {
       logger.info(`${name}(${shown}) - closed connection: ${r.error.message}`);

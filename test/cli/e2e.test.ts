@@ -10,6 +10,8 @@ import { startHashEcho, type HashEcho } from '../_support/echo.js';
 import { echoTransfer } from '../_support/transfer.js';
 import { startHttpConnectProxy, startSocksProxy } from '../net/support/proxies.js';
 import { parseProxyV2 } from '../tunnel/support/proxy-v2-parser.js';
+import { socks5Connect } from '../_support/socks-client.js';
+import { startFakeExtOrPort, writeCookieFile } from '../extorport/support/fake-extorport.js';
 import { socks5 } from './support/socks.js';
 import {
   runToExit,
@@ -403,6 +405,45 @@ async function socksTransfer(
   sock.resume(); // the SOCKS client left it paused; the transfer's listener is attached now
   return done;
 }
+
+test(
+  "obfsproxy's socks and ext_server modes: --pt-socks and --ext-cookie-file",
+  { timeout: 60_000 },
+  async () => {
+    // ext_server: the target is tor's Extended ORPort (a fake one that echoes after OKAY).
+    const dir = await tempDir();
+    const cookieFile = join(dir, 'extended_orport_auth_cookie');
+    await writeCookieFile(cookieFile);
+    const orport = await startFakeExtOrPort({ cookieFile });
+    cleanups.push(() => orport.close());
+    const s = await server([
+      '--forward',
+      `127.0.0.1:${orport.port}`,
+      '--ext-cookie-file',
+      cookieFile,
+    ]);
+    // socks: a tor-style SOCKS listener; the request names the server, the username the args.
+    const c = await client(['--pt-socks', '127.0.0.1:0']);
+    const sock = await socks5Connect(
+      c.port,
+      { host: '127.0.0.1', port: s.port },
+      `cert=${s.cert};iat-mode=0`,
+    );
+    const done = echoTransfer(sock, 300_000);
+    sock.resume();
+    const r = await done;
+    assert.equal(r.receivedSha, r.sentSha);
+    const session = orport.sessions.find((x) => x.authenticated);
+    assert.equal(session?.transport, 'obfs4');
+    assert.match(session?.userAddr ?? '', /^127\.0\.0\.1:\d+$/);
+    // Bad args in the SOCKS username fail that request only.
+    await assert.rejects(
+      socks5Connect(c.port, { host: '127.0.0.1', port: s.port }, 'cert=short;iat-mode=0'),
+    );
+    await stop(c.p);
+    await stop(s.p);
+  },
+);
 
 async function freePort(): Promise<number> {
   const srv = createServer();
