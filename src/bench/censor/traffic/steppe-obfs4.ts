@@ -54,6 +54,8 @@ export async function startSteppeObfs4Server(opts: SteppeObfs4Options): Promise<
     async close() {
       for (const s of sockets) s.destroy();
       await new Promise<void>((r) => server.close(() => r()));
+      // Saves the replay filter, so that a restarted server remembers recorded handshakes.
+      await factory.close();
       if (ownDir) await rm(stateDir, { recursive: true, force: true });
     },
   };
