@@ -33,3 +33,37 @@ export interface ConnectionClosedEvent extends ConnectionOpenedEvent {
   ms: number;
   error?: string;
 }
+
+/** Publishes a connectionOpened event (free when nobody subscribes). */
+export function publishConnectionOpened(transport: string, role: 'client' | 'server'): void {
+  if (!channels.connectionOpened.hasSubscribers) return;
+  const ev: ConnectionOpenedEvent = { transport, role };
+  channels.connectionOpened.publish(ev);
+}
+
+/**
+ * Publishes a connectionClosed event. `bytesIn` is what came in from the transport's peer,
+ * `bytesOut` what went out to it; `startedMs` is the Date.now() of the connection's start.
+ */
+export function publishConnectionClosed(
+  transport: string,
+  role: 'client' | 'server',
+  startedMs: number,
+  bytesIn: number,
+  bytesOut: number,
+  error?: unknown,
+): void {
+  if (!channels.connectionClosed.hasSubscribers) return;
+  const ev: ConnectionClosedEvent = {
+    transport,
+    role,
+    bytesIn,
+    bytesOut,
+    ms: Date.now() - startedMs,
+  };
+  if (error !== undefined && error !== null) {
+    ev.error =
+      error instanceof Error ? error.message : typeof error === 'string' ? error : 'unknown error';
+  }
+  channels.connectionClosed.publish(ev);
+}

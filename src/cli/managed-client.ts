@@ -6,7 +6,7 @@
  */
 import type { Socket } from 'node:net';
 import type { Duplex } from 'node:stream';
-import { channels, type ConnectionClosedEvent } from '../diagnostics.js';
+import { publishConnectionClosed, publishConnectionOpened } from '../diagnostics.js';
 import { InvalidArgsError, PtError } from '../errors.js';
 import { formatHostPort } from '../net/address.js';
 import { listenTcp } from '../net/listen.js';
@@ -85,19 +85,18 @@ function handleClient(
       });
       const stream = await factory.wrap(raw, args, { signal });
       opened = true;
-      if (channels.connectionOpened.hasSubscribers)
-        channels.connectionOpened.publish({ transport: name, role: 'client' });
+      publishConnectionOpened(name, 'client');
       return stream;
     },
   }).then(
     (session) => {
       const r = session.relay;
       logger.info(`${name}(${target}) - closed connection (${r.aToB} bytes up, ${r.bToA} down)`);
-      publishClosed(name, started, r.aToB, r.bToA, r.error);
+      publishConnectionClosed(name, 'client', started, r.bToA, r.aToB, r.error);
     },
     (e: unknown) => {
       reportFailure(ctx, name, target, e);
-      if (opened) publishClosed(name, started, 0, 0, e);
+      if (opened) publishConnectionClosed(name, 'client', started, 0, 0, e);
     },
   );
 }
@@ -120,25 +119,4 @@ function reportFailure(ctx: ManagedContext, name: string, target: string, e: unk
     return;
   }
   ctx.logger.error(`${name}(${target}) - connection failed: ${msg}`);
-}
-
-function publishClosed(
-  name: string,
-  started: number,
-  up: number,
-  down: number,
-  error: unknown,
-): void {
-  if (!channels.connectionClosed.hasSubscribers) return;
-  const ev: ConnectionClosedEvent = {
-    transport: name,
-    role: 'client',
-    bytesIn: down,
-    bytesOut: up,
-    ms: Date.now() - started,
-    ...(error === undefined
-      ? {}
-      : { error: error instanceof Error ? error.message : 'unknown error' }),
-  };
-  channels.connectionClosed.publish(ev);
 }

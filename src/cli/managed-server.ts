@@ -6,7 +6,7 @@
  */
 import type { Socket } from 'node:net';
 import { isIPv4 } from 'node:net';
-import { channels, type ConnectionClosedEvent } from '../diagnostics.js';
+import { publishConnectionClosed, publishConnectionOpened } from '../diagnostics.js';
 import { PtError } from '../errors.js';
 import { dialOr } from '../extorport/client.js';
 import { formatHostPort, isLoopback } from '../net/address.js';
@@ -53,7 +53,7 @@ export async function startServer(ctx: ManagedContext, config: ServerConfig): Pr
       );
       launched += 1;
     } catch (e) {
-      factory.close?.();
+      void factory.close?.();
       writer.smethodError(name, `${describeBindAddr(bind)}: ${(e as Error).message}`);
     }
   }
@@ -126,24 +126,13 @@ function handleServer(
         ctx.operator.notify('warning', `${name}: Extended ORPort: ${msg}`);
       return;
     }
-    if (channels.connectionOpened.hasSubscribers)
-      channels.connectionOpened.publish({ transport: name, role: 'server' });
+    publishConnectionOpened(name, 'server');
     // The first EOF ends the connection, as in obfs4proxy's copyLoop (tor never half-closes).
     const r = await relay(or, stream, { signal: lifecycle.signal, halfClose: false });
     socket.destroy();
     if (r.error !== undefined)
       logger.warn(`${name}(${shown}) - closed connection: ${r.error.message}`);
     else logger.info(`${name}(${shown}) - closed connection`);
-    if (channels.connectionClosed.hasSubscribers) {
-      const ev: ConnectionClosedEvent = {
-        transport: name,
-        role: 'server',
-        bytesIn: r.bToA,
-        bytesOut: r.aToB,
-        ms: Date.now() - started,
-        ...(r.error === undefined ? {} : { error: r.error.message }),
-      };
-      channels.connectionClosed.publish(ev);
-    }
+    publishConnectionClosed(name, 'server', started, r.bToA, r.aToB, r.error);
   })();
 }

@@ -14,7 +14,7 @@
  */
 import type { Socket } from 'node:net';
 import type { Duplex } from 'node:stream';
-import { channels, type ConnectionClosedEvent } from '../diagnostics.js';
+import { publishConnectionClosed, publishConnectionOpened } from '../diagnostics.js';
 import { PtError } from '../errors.js';
 import { formatHostPort, type HostPort } from '../net/address.js';
 import { listenTcp, type Listener } from '../net/listen.js';
@@ -162,11 +162,11 @@ export async function startTunnelClient(opts: TunnelClientOptions): Promise<Tunn
     }
     track(stream);
     const finish = stats?.open(local, 'read');
-    publishOpened(name);
+    publishConnectionOpened(name, 'client');
     const r = await relay(local, stream, { signal, halfClose: true });
     const b = finish?.() ?? { up: r.aToB, down: r.bToA };
     logger.info(`${name} - closed connection (${b.up} bytes up, ${b.down} down)`);
-    publishClosed(name, started, b.up, b.down, r.error);
+    publishConnectionClosed(name, 'client', started, b.down, b.up, r.error);
   };
 
   const handleSocks = async (local: Socket): Promise<void> => {
@@ -179,7 +179,7 @@ export async function startTunnelClient(opts: TunnelClientOptions): Promise<Tunn
     const done = (r: RelayResult): void => {
       const b = conn.finish?.() ?? { up: r.aToB, down: r.bToA };
       logger.info(`${name}(${conn.target}) - closed connection (${b.up} bytes up, ${b.down} down)`);
-      publishClosed(name, started, b.up, b.down, r.error);
+      publishConnectionClosed(name, 'client', started, b.down, b.up, r.error);
     };
     try {
       const session = await serveSocks(local, {
@@ -211,7 +211,7 @@ export async function startTunnelClient(opts: TunnelClientOptions): Promise<Tunn
           track(stream);
           conn.connected = true;
           conn.finish = stats?.open(local, 'read') ?? null;
-          publishOpened(name);
+          publishConnectionOpened(name, 'client');
           return stream;
         },
       });
@@ -277,28 +277,4 @@ function msg(e: unknown): string {
 
 function ignore(): void {
   // deliberately empty
-}
-
-function publishOpened(name: string): void {
-  if (channels.connectionOpened.hasSubscribers)
-    channels.connectionOpened.publish({ transport: name, role: 'client' });
-}
-
-function publishClosed(
-  name: string,
-  started: number,
-  up: number,
-  down: number,
-  error: unknown,
-): void {
-  if (!channels.connectionClosed.hasSubscribers) return;
-  const ev: ConnectionClosedEvent = {
-    transport: name,
-    role: 'client',
-    bytesIn: down,
-    bytesOut: up,
-    ms: Date.now() - started,
-    ...(error === undefined || error === null ? {} : { error: msg(error) }),
-  };
-  channels.connectionClosed.publish(ev);
 }

@@ -14,7 +14,7 @@
  */
 import type { Socket } from 'node:net';
 import type { Duplex } from 'node:stream';
-import { channels, type ConnectionClosedEvent } from '../diagnostics.js';
+import { publishConnectionClosed, publishConnectionOpened } from '../diagnostics.js';
 import { dialOr } from '../extorport/client.js';
 import { formatHostPort, type HostPort } from '../net/address.js';
 import { listenTcp, type Listener } from '../net/listen.js';
@@ -137,7 +137,7 @@ export async function startTunnelServer(opts: TunnelServerOptions): Promise<Tunn
     }
     track(out);
     const finish = stats?.open(out, 'written');
-    publishOpened(name);
+    publishConnectionOpened(name, 'server');
     logger.info(`${name}(${shown}) - forwarding`);
     // tor never half-closes an OR connection: towards it the first EOF ends the connection, as
     // in obfs4proxy's copyLoop. Other services get TCP half-close passed through.
@@ -148,7 +148,7 @@ export async function startTunnelServer(opts: TunnelServerOptions): Promise<Tunn
     } else {
       logger.info(`${name}(${shown}) - closed connection`);
     }
-    publishClosed(name, started, b.up, b.down, r.error);
+    publishConnectionClosed(name, 'server', started, b.up, b.down, r.error);
   };
 
   const serveSocksForward = async (
@@ -163,7 +163,7 @@ export async function startTunnelServer(opts: TunnelServerOptions): Promise<Tunn
     } = { finish: null, target: '?', connected: false };
     const done = (r: RelayResult): void => {
       const b = conn.finish?.() ?? { up: r.aToB, down: r.bToA };
-      publishClosed(name, started, b.up, b.down, r.error);
+      publishConnectionClosed(name, 'server', started, b.up, b.down, r.error);
     };
     try {
       const session = await serveSocks(stream, {
@@ -182,7 +182,7 @@ export async function startTunnelServer(opts: TunnelServerOptions): Promise<Tunn
           track(out);
           conn.connected = true;
           conn.finish = stats?.open(out, 'written') ?? null;
-          publishOpened(name);
+          publishConnectionOpened(name, 'server');
           return out;
         },
       });
@@ -231,28 +231,4 @@ export async function startTunnelServer(opts: TunnelServerOptions): Promise<Tunn
 
 function msg(e: unknown): string {
   return e instanceof Error ? e.message : String(e);
-}
-
-function publishOpened(name: string): void {
-  if (channels.connectionOpened.hasSubscribers)
-    channels.connectionOpened.publish({ transport: name, role: 'server' });
-}
-
-function publishClosed(
-  name: string,
-  started: number,
-  up: number,
-  down: number,
-  error: unknown,
-): void {
-  if (!channels.connectionClosed.hasSubscribers) return;
-  const ev: ConnectionClosedEvent = {
-    transport: name,
-    role: 'server',
-    bytesIn: up,
-    bytesOut: down,
-    ms: Date.now() - started,
-    ...(error === undefined || error === null ? {} : { error: msg(error) }),
-  };
-  channels.connectionClosed.publish(ev);
 }
