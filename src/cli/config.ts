@@ -413,7 +413,7 @@ export async function loadConfig(
   return parseConfigText(text, fields, file);
 }
 
-/** The schema as a Markdown table (kept in docs/standalone.md; a test compares them). */
+/** The schema as a Markdown table (kept in README.md; a test compares them). */
 export function schemaMarkdown(fields: readonly FieldSpec[]): string {
   const rows = fields.map(
     (f) => `| \`${f.name}\` | ${f.type} | ${f.description.replace(/\|/g, '\\|')} |`,

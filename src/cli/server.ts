@@ -1,7 +1,7 @@
 /**
  * `steppe server`: the standalone tunnel server (no tor). Loads or creates the identity in the
  * state directory, prints the bridge line and the share string (and a QR code on a terminal),
- * then accepts transport clients and forwards them. See docs/standalone.md.
+ * then accepts transport clients and forwards them. See the README, "Standalone mode".
  */
 import { Command, Option } from 'commander';
 import type { ServerFactory } from '../transports/types.js';

@@ -1,5 +1,5 @@
 // `steppe --help` and each standalone subcommand's help are complete and are what the README
-// (docs/standalone.md until it is merged) shows, character for character.
+// shows, character for character.
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import { runToExit } from './support/steppe.js';
