@@ -30,6 +30,16 @@ export default tseslint.config(
     },
   },
   {
+    // Plain JavaScript for users to copy: linted, but without type information.
+    files: ['examples/**/*.mjs'],
+    ...tseslint.configs.disableTypeChecked,
+    languageOptions: {
+      ...tseslint.configs.disableTypeChecked.languageOptions,
+      globals: { console: 'readonly', AbortSignal: 'readonly' },
+    },
+    rules: { ...tseslint.configs.disableTypeChecked.rules, 'no-console': 'off' },
+  },
+  {
     files: ['src/crypto/**/*.ts'],
     rules: {
       'no-restricted-imports': [

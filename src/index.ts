@@ -32,5 +32,9 @@ export {
   type ServerState,
 } from './transports/obfs4/index.js';
 export { channels } from './diagnostics.js';
-export type { HandshakeEvent, ConnectionOpenedEvent, ConnectionClosedEvent } from './diagnostics.js';
+export type {
+  HandshakeEvent,
+  ConnectionOpenedEvent,
+  ConnectionClosedEvent,
+} from './diagnostics.js';
 export { VERSION } from './version.js';
