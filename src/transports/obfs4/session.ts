@@ -4,6 +4,7 @@
  */
 import type { Duplex } from 'node:stream';
 import type { Socket } from 'node:net';
+import { concatBytes } from '../../crypto/bytes.js';
 import { ntorKdf } from '../../crypto/ntor.js';
 import { channels, type HandshakeEvent } from '../../diagnostics.js';
 import { AbortError, HandshakeError, PtError } from '../../errors.js';
@@ -21,14 +22,6 @@ function publish(role: 'client' | 'server', ok: boolean, started: number, code?:
   const ev: HandshakeEvent = { transport: 'obfs4', role, ok, ms: performance.now() - started };
   if (code !== undefined) ev.code = code;
   channels.handshake.publish(ev);
-}
-
-function concat(a: Uint8Array, b: Uint8Array): Uint8Array {
-  if (a.length === 0) return b;
-  const out = new Uint8Array(a.length + b.length);
-  out.set(a, 0);
-  out.set(b, a.length);
-  return out;
 }
 
 /**
@@ -121,7 +114,7 @@ export async function runClient(socket: Duplex, p: ClientSessionParams): Promise
     const { result, buffered } = await readUntil(
       socket,
       (chunk) => {
-        received = concat(received, chunk);
+        received = concatBytes(received, chunk);
         const r = p.handshake.parseServer(received);
         return r === null ? null : { result: r, buffered: received };
       },
@@ -199,7 +192,7 @@ export async function runServer(socket: Duplex, p: ServerSessionParams): Promise
         // big chunks the same way keeps which inputs are accepted identical to it.
         for (let off = 0; off < chunk.length; off += MAX_HANDSHAKE_LENGTH) {
           const slice = chunk.subarray(off, Math.min(off + MAX_HANDSHAKE_LENGTH, chunk.length));
-          received = concat(received, slice);
+          received = concatBytes(received, slice);
           const r = p.handshake.parseClient(received);
           if (r !== null) return { ...r, leftover: chunk.subarray(off + slice.length) };
         }
@@ -221,7 +214,7 @@ export async function runServer(socket: Duplex, p: ServerSessionParams): Promise
   // Response and the PRNG-seed frame go out in one write, as the reference sends them.
   const response = p.handshake.generate();
   const seedFrame = writer.packet(PACKET_TYPE_PRNG_SEED, p.drbgSeed, 0);
-  socket.write(concat(response, seedFrame));
+  socket.write(concatBytes(response, seedFrame));
   const stream = new Obfs4Stream({
     socket,
     writer,
