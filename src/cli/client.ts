@@ -8,7 +8,6 @@ import { Command } from 'commander';
 import { isLoopback, formatHostPort, type HostPort } from '../net/address.js';
 import { parseProxyUri, formatProxy, type ProxyConfig } from '../net/proxy.js';
 import { CLIENT_FIELDS } from './config.js';
-import type { MetricsServer } from './metrics.js';
 import { parseShare } from './share.js';
 import {
   collect,
@@ -20,6 +19,7 @@ import {
   parseTarget,
   pickTransport,
   runAction,
+  startOptionalMetrics,
   Settings,
   stateDir,
   transportNames,
@@ -195,17 +195,9 @@ async function runClient(cmd: Command): Promise<void> {
     await client.close();
     throw e;
   }
-  let metrics: MetricsServer | undefined;
-  if (metricsAddr !== undefined) {
-    try {
-      // Loaded only when asked for: prom-client is the largest dependency of the CLI.
-      const { startMetrics } = await import('./metrics.js');
-      metrics = await startMetrics(metricsAddr, stats, transport.name, metricsS?.origin);
-    } catch (e) {
-      await client.close();
-      throw e;
-    }
-  }
+  const metrics = await startOptionalMetrics(metricsAddr, metricsS, stats, transport.name, () =>
+    client.close(),
+  );
 
   const local = formatHostPort(client.address);
   const via = proxy === null ? '' : ` via ${formatProxy(proxy)}`;

@@ -8,7 +8,6 @@ import type { ServerFactory } from '../transports/types.js';
 import { ptArgs } from '../transports/types.js';
 import { formatHostPort } from '../net/address.js';
 import { SERVER_FIELDS } from './config.js';
-import type { MetricsServer } from './metrics.js';
 import {
   bridgeLine,
   clientFacingAddress,
@@ -23,6 +22,7 @@ import {
   pickTransport,
   qrCode,
   runAction,
+  startOptionalMetrics,
   Settings,
   shareString,
   stateDir,
@@ -159,17 +159,9 @@ async function runServer(cmd: Command): Promise<void> {
     throw e;
   });
 
-  let metrics: MetricsServer | undefined;
-  if (metricsAddr !== undefined) {
-    try {
-      // Loaded only when asked for: prom-client is the largest dependency of the CLI.
-      const { startMetrics } = await import('./metrics.js');
-      metrics = await startMetrics(metricsAddr, stats, transport.name, metricsS?.origin);
-    } catch (e) {
-      await server.close();
-      throw e;
-    }
-  }
+  const metrics = await startOptionalMetrics(metricsAddr, metricsS, stats, transport.name, () =>
+    server.close(),
+  );
 
   const { address, guessed } = clientFacingAddress(server.address, pub);
   const addr = formatHostPort(address);

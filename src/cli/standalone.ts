@@ -21,6 +21,8 @@ import {
   type LoadedConfig,
 } from './config.js';
 import { encodeShare, ShareStringError } from './share.js';
+import type { MetricsServer } from './metrics.js';
+import type { TunnelStats } from '../tunnel/stats.js';
 
 /** A mistake in what the user typed or configured: exit status 2. */
 export class UsageError extends Error {
@@ -274,6 +276,29 @@ export function clientFacingAddress(
 export async function qrCode(text: string): Promise<string> {
   const { default: QRCode } = await import('qrcode');
   return QRCode.toString(text, { type: 'terminal', small: true });
+}
+
+/**
+ * Starts the opt-in Prometheus listener at `address` (parsed from `setting` up front, so a bad
+ * value is a usage error before anything starts), or returns undefined when there is none.
+ * Loaded only when asked for: prom-client is the largest dependency of the CLI. When it cannot
+ * start, `closeTunnel` runs before the error propagates, so nothing is left listening.
+ */
+export async function startOptionalMetrics(
+  address: HostPort | undefined,
+  setting: Setting<string> | undefined,
+  stats: TunnelStats,
+  transport: string,
+  closeTunnel: () => Promise<void>,
+): Promise<MetricsServer | undefined> {
+  if (address === undefined) return undefined;
+  try {
+    const { startMetrics } = await import('./metrics.js');
+    return await startMetrics(address, stats, transport, setting?.origin);
+  } catch (e) {
+    await closeTunnel();
+    throw e;
+  }
 }
 
 /** One line: no newlines, standalone wording for messages written with tor in mind. */
