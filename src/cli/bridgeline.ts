@@ -9,17 +9,14 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { Command } from 'commander';
 import { PtError } from '../errors.js';
-import { formatHostPort } from '../net/address.js';
 import type { PtArgs, Transport } from '../transports/types.js';
 import {
-  bridgeLine,
   configureCommand,
-  parsePublicAddress,
   pickTransport,
-  qrCode,
+  printIdentity,
+  publicAddressWithPort,
   runAction,
   Settings,
-  shareString,
   stateDir,
   transportNames,
   UsageError,
@@ -83,13 +80,7 @@ async function runBridgeline(cmd: Command): Promise<void> {
   const s = new Settings(cmd, null);
   const transport = pickTransport(s.string('transport'));
   const dir = stateDir(s.string('state'));
-  const pubS = s.string('public-address');
-  const pub = pubS === undefined ? undefined : parsePublicAddress(pubS);
-  if (pub !== undefined && pub.port === undefined) {
-    throw new UsageError(
-      `${pubS?.origin ?? '--public-address'}: give the port too, e.g. ${pub.host}:443`,
-    );
-  }
+  const address = publicAddressWithPort(s.string('public-address'));
   const fp = s.string('fingerprint');
   if (fp !== undefined && !/^[0-9A-Fa-f]{40}$/.test(fp.value)) {
     throw new UsageError('--fingerprint: a relay fingerprint is 40 hex digits');
@@ -119,13 +110,8 @@ async function runBridgeline(cmd: Command): Promise<void> {
     );
   }
 
-  const out = process.stdout;
-  const address = pub === undefined ? undefined : { host: pub.host, port: pub.port ?? 0 };
-  const shown = address === undefined ? '<IP ADDRESS>:<PORT>' : formatHostPort(address);
-  out.write(`${bridgeLine(transport.name, shown, a, fp?.value.toUpperCase())}\n`);
-  if (address !== undefined) {
-    const share = shareString(transport.name, address, a);
-    out.write(`${share}\n`);
-    if (s.bool('qr', false)) out.write(await qrCode(share));
-  }
+  await printIdentity(process.stdout, transport.name, address, a, {
+    qr: s.bool('qr', false),
+    fingerprint: fp?.value.toUpperCase(),
+  });
 }

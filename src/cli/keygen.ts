@@ -8,16 +8,13 @@
 import { mkdir, mkdtemp, readdir, rename, rm, stat } from 'node:fs/promises';
 import { join } from 'node:path';
 import { Command } from 'commander';
-import { formatHostPort } from '../net/address.js';
 import {
-  bridgeLine,
   configureCommand,
-  parsePublicAddress,
   pickTransport,
-  qrCode,
+  printIdentity,
+  publicAddressWithPort,
   runAction,
   Settings,
-  shareString,
   stateDir,
   transportNames,
   UsageError,
@@ -58,13 +55,7 @@ async function runKeygen(cmd: Command): Promise<void> {
   const s = new Settings(cmd, null);
   const transport = pickTransport(s.string('transport'));
   const dir = stateDir(s.string('state'));
-  const pubS = s.string('public-address');
-  const pub = pubS === undefined ? undefined : parsePublicAddress(pubS);
-  if (pub !== undefined && pub.port === undefined) {
-    throw new UsageError(
-      `${pubS?.origin ?? '--public-address'}: give the port too, e.g. ${pub.host}:443`,
-    );
-  }
+  const address = publicAddressWithPort(s.string('public-address'));
   const options = new Map<string, string[]>();
   const iat = s.string('iat-mode');
   if (iat !== undefined) {
@@ -102,16 +93,9 @@ async function runKeygen(cmd: Command): Promise<void> {
     await rm(tmp, { recursive: true, force: true, maxRetries: 5 });
   }
 
-  const out = process.stdout;
-  const address = pub === undefined ? undefined : { host: pub.host, port: pub.port ?? 0 };
-  out.write(
-    `${bridgeLine(transport.name, address === undefined ? '<IP ADDRESS>:<PORT>' : formatHostPort(address), clientArgs)}\n`,
-  );
-  if (address !== undefined) {
-    const share = shareString(transport.name, address, clientArgs);
-    out.write(`${share}\n`);
-    if (s.bool('qr', false)) out.write(await qrCode(share));
-  }
+  await printIdentity(process.stdout, transport.name, address, clientArgs, {
+    qr: s.bool('qr', false),
+  });
   process.stderr.write(`steppe keygen: new ${transport.name} identity in ${dir}\n`);
 }
 

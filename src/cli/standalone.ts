@@ -9,7 +9,7 @@ import { isIPv6 } from 'node:net';
 import { join } from 'node:path';
 import type { Command, CommanderError } from 'commander';
 import { InvalidArgsError, PtError } from '../errors.js';
-import { parseHostPort, type HostPort } from '../net/address.js';
+import { formatHostPort, parseHostPort, type HostPort } from '../net/address.js';
 import { createLogger, parseLogLevel, silentLogger, type Logger } from '../log/logger.js';
 import { builtinRegistry } from '../transports/builtins.js';
 import type { PtArgs, Transport } from '../transports/types.js';
@@ -276,6 +276,38 @@ export function clientFacingAddress(
 export async function qrCode(text: string): Promise<string> {
   const { default: QRCode } = await import('qrcode');
   return QRCode.toString(text, { type: 'terminal', small: true });
+}
+
+/**
+ * `--public-address` for commands that print a share string, which needs a port: absent gives
+ * undefined, a host without a port is a usage error.
+ */
+export function publicAddressWithPort(s: Setting<string> | undefined): HostPort | undefined {
+  if (s === undefined) return undefined;
+  const pub = parsePublicAddress(s);
+  if (pub.port === undefined) {
+    throw new UsageError(`${s.origin}: give the port too, e.g. ${pub.host}:443`);
+  }
+  return { host: pub.host, port: pub.port };
+}
+
+/**
+ * Prints an identity for operators: the bridge line (with the placeholder address when there is
+ * no public address), then, when there is one, the share string and optionally its QR code.
+ */
+export async function printIdentity(
+  out: NodeJS.WritableStream,
+  transport: string,
+  address: HostPort | undefined,
+  args: PtArgs,
+  opts: { qr: boolean; fingerprint?: string | undefined },
+): Promise<void> {
+  const shown = address === undefined ? '<IP ADDRESS>:<PORT>' : formatHostPort(address);
+  out.write(`${bridgeLine(transport, shown, args, opts.fingerprint)}\n`);
+  if (address === undefined) return;
+  const share = shareString(transport, address, args);
+  out.write(`${share}\n`);
+  if (opts.qr) out.write(await qrCode(share));
 }
 
 /**
