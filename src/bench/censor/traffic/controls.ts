@@ -102,10 +102,7 @@ export function httpsControl(o: HttpsControlOptions): TrafficKind {
         description: `SNI ${sni}${o.trustNationalRoot ? ', client trusts the national root' : ''}`,
         attempt: (via, a) =>
           runAttempt(a.timeoutMs, async ({ signal, stage, own, count }) => {
-            const sock = await connectTcp(via, {
-              signal,
-              ...(a.localAddress ? { localAddress: a.localAddress } : {}),
-            });
+            const sock = await connectTcp(via, { signal, localAddress: a.localAddress });
             own(sock);
             stage('handshake');
             const tls = tlsConnect({
@@ -149,10 +146,7 @@ export function httpControl(): TrafficKind {
         target,
         attempt: (via, a) =>
           runAttempt(a.timeoutMs, async ({ signal, stage, own, count }) => {
-            const sock = await connectTcp(via, {
-              signal,
-              ...(a.localAddress ? { localAddress: a.localAddress } : {}),
-            });
+            const sock = await connectTcp(via, { signal, localAddress: a.localAddress });
             own(sock);
             stage('data');
             const req = httpRequest('www.example.com', a.bytes ?? 32 * 1024);
@@ -227,10 +221,7 @@ export function sshControl(): TrafficKind {
         target,
         attempt: (via, a) =>
           runAttempt(a.timeoutMs, async ({ signal, stage, own, count }) => {
-            const sock = await connectTcp(via, {
-              signal,
-              ...(a.localAddress ? { localAddress: a.localAddress } : {}),
-            });
+            const sock = await connectTcp(via, { signal, localAddress: a.localAddress });
             own(sock);
             stage('handshake');
             const banner = await readExactly(sock, SSH_SERVER_BANNER.length, signal);
@@ -275,10 +266,7 @@ export function random200Control(): TrafficKind {
         target,
         attempt: (via, a) =>
           runAttempt(a.timeoutMs, async ({ signal, stage, own, count }) => {
-            const sock = await connectTcp(via, {
-              signal,
-              ...(a.localAddress ? { localAddress: a.localAddress } : {}),
-            });
+            const sock = await connectTcp(via, { signal, localAddress: a.localAddress });
             own(sock);
             stage('data');
             const payload = randomBytes(200);

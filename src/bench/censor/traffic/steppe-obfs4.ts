@@ -69,10 +69,7 @@ export function steppeObfs4Session(
   o: { localAddress?: string; timeoutMs: number; bytes?: number },
 ): ReturnType<RunningTraffic['attempt']> {
   return runAttempt(o.timeoutMs, async ({ signal, stage, own, count }) => {
-    const sock = await connectTcp(via, {
-      signal,
-      ...(o.localAddress ? { localAddress: o.localAddress } : {}),
-    });
+    const sock = await connectTcp(via, { signal, localAddress: o.localAddress });
     own(sock);
     stage('handshake');
     const stream = await obfs4.dial({

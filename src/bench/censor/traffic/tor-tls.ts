@@ -123,10 +123,7 @@ export function torTlsSession(
 ): ReturnType<RunningTraffic['attempt']> {
   const tlsVersion = version === '1.2' ? 'TLSv1.2' : 'TLSv1.3';
   return runAttempt(o.timeoutMs, async ({ signal, stage, own, count }) => {
-    const sock = await connectTcp(via, {
-      signal,
-      ...(o.localAddress ? { localAddress: o.localAddress } : {}),
-    });
+    const sock = await connectTcp(via, { signal, localAddress: o.localAddress });
     own(sock);
     stage('handshake');
     const tls = tlsConnect({
