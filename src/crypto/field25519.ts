@@ -1,9 +1,11 @@
-// Arithmetic in GF(p), p = 2^255 - 19, over BigInt. Only the Elligator2 maps need it (a few
-// hundred multiplications per handshake); everything on the hot path stays in libsodium.
+// Arithmetic in GF(p), p = 2^255 - 19, over BigInt. Only the Elligator2 maps need it; the two
+// long exponentiations (inversion and z^((p-5)/8), ~265 multiplications each) run in
+// WebAssembly (field25519-wasm.ts), the dozen other operations per map here.
 //
 // Elements are canonical bigints in [0, p). Reduction exploits 2^255 ≡ 19 (mod p), which is
 // about twice as fast as BigInt `%` for a 510-bit product.
 import { hexToBytes } from './bytes.js';
+import { invertWasm, pow22523Wasm } from './field25519-wasm.js';
 
 /** The field prime 2^255 - 19. */
 export const P = (1n << 255n) - 19n;
@@ -44,38 +46,14 @@ export function sqr(a: bigint): bigint {
   return reduce(a * a);
 }
 
-/** a^(2^k): k successive squarings. */
-function sqrN(a: bigint, k: number): bigint {
-  for (let i = 0; i < k; i++) a = reduce(a * a);
-  return a;
-}
-
-// The ref10 addition chain: both p-2 and (p-5)/8 = 2^252-3 share the prefix up to 2^250-1.
-function chain(z: bigint): { z11: bigint; z250: bigint } {
-  const z2 = sqr(z);
-  const z9 = mul(sqrN(z2, 2), z);
-  const z11 = mul(z9, z2);
-  const z5 = mul(sqr(z11), z9); // z^(2^5 - 1)
-  const z10 = mul(sqrN(z5, 5), z5); // 2^10 - 1
-  const z20 = mul(sqrN(z10, 10), z10);
-  const z40 = mul(sqrN(z20, 20), z20);
-  const z50 = mul(sqrN(z40, 10), z10);
-  const z100 = mul(sqrN(z50, 50), z50);
-  const z200 = mul(sqrN(z100, 100), z100);
-  const z250 = mul(sqrN(z200, 50), z50); // 2^250 - 1
-  return { z11, z250 };
-}
-
 /** z^(p-2) = 1/z (and 0 for z = 0). */
 export function invert(z: bigint): bigint {
-  const { z11, z250 } = chain(z);
-  return mul(sqrN(z250, 5), z11);
+  return invertWasm(z);
 }
 
 /** z^((p-5)/8) = z^(2^252 - 3). */
 export function pow22523(z: bigint): bigint {
-  const { z250 } = chain(z);
-  return mul(sqrN(z250, 2), z);
+  return pow22523Wasm(z);
 }
 
 /** sqrt(-1) = 2^((p-1)/4) mod p (the value ref10 and obfs4 use; little-endian hex below). */

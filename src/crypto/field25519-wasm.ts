@@ -1,0 +1,237 @@
+// The two long exponentiations of GF(2^255 - 19), z^((p-5)/8) and z^(p-2), in WebAssembly.
+//
+// Why: each obfs4 handshake side runs two or three of them (one per Elligator2 keygen try, one
+// per representative decode), and in BigInt each costs ~50 µs: ~265 multiplications whose
+// reductions allocate. In WebAssembly with 64-bit integer limbs a multiplication is ~0.1 µs
+// and allocates nothing.
+//
+// Representation (the ref10 one): ten signed 64-bit limbs in radix 2^25.5; limb i holds bits
+// [⌈25.5·i⌉, ⌈25.5·(i+1)⌉), 26 bits for even i and 25 for odd i. Multiplication is schoolbook
+// with 2^255 ≡ 19 folded in; a sequential carry brings every limb back under its width.
+// Bounds: inputs with limbs < 2^26 give column sums < 2^59, far from the i64 limit.
+//
+// Side channels: the code is branch-free and every input takes the same instruction path, like
+// the BigInt code it replaces (whose own timing varied with operand sizes).
+import {
+  Code,
+  encodeModule,
+  I32,
+  I64,
+  Op,
+  type FunctionDef,
+  type ValType,
+} from './wasm-encoder.js';
+
+// Node has the WebAssembly global; TypeScript declares it only in lib.dom, which a Node project
+// must not pull in. The subset used here:
+declare const WebAssembly: {
+  Module: new (bytes: Uint8Array) => object;
+  Instance: new (module: object) => { exports: Record<string, unknown> };
+};
+
+const LIMBS = 10;
+/** Bit offset of limb i. */
+const SHIFT = Array.from({ length: LIMBS }, (_, i) => Math.ceil(25.5 * i));
+const width = (i: number): number => (i % 2 === 0 ? 26 : 25);
+/** Bytes per field element in linear memory. */
+const ELEM = LIMBS * 8;
+
+// Function indices.
+const F_MUL = 0;
+const F_SQRN = 1;
+const F_CHAIN = 2;
+
+// Memory slots (element indices); slot k lives at byte k·ELEM.
+const S_IN = 0;
+const S_OUT = 1;
+const slot = (k: number): number => k * ELEM;
+
+/**
+ * mul(dst, a, b): dst = a·b, carried. dst may alias a or b (all inputs are read first).
+ * Locals: 0-2 params; f0..f9, g0..g9, h0..h9, then 2·f_odd and 19·g_j scratch.
+ */
+function mulFunction(): FunctionDef {
+  const c = new Code();
+  const F = 3;
+  const G = F + LIMBS;
+  const H = G + LIMBS;
+  const F2 = H + LIMBS; // 2·f_i for odd i (indexed by i)
+  const G19 = F2 + LIMBS; // 19·g_j for j ≥ 1
+  const CARRY = G19 + LIMBS;
+  for (let i = 0; i < LIMBS; i++) {
+    c.get(1)
+      .load64(i * 8)
+      .set(F + i);
+    c.get(2)
+      .load64(i * 8)
+      .set(G + i);
+  }
+  for (let i = 1; i < LIMBS; i += 2)
+    c.get(F + i)
+      .get(F + i)
+      .emit(Op.i64Add)
+      .set(F2 + i);
+  for (let j = 1; j < LIMBS; j++)
+    c.get(G + j)
+      .i64(19)
+      .emit(Op.i64Mul)
+      .set(G19 + j);
+  // h_k = Σ f_i·g_j over i + j ≡ k (mod 10): ×2 when i and j are both odd (the half bits of
+  // the radix), ×19 when i + j ≥ 10 (2^255 ≡ 19).
+  for (let k = 0; k < LIMBS; k++) {
+    let first = true;
+    for (let i = 0; i < LIMBS; i++) {
+      const j = (k - i + LIMBS) % LIMBS;
+      const wraps = i + j >= LIMBS;
+      const doubled = i % 2 === 1 && j % 2 === 1;
+      c.get(doubled ? F2 + i : F + i);
+      c.get(wraps ? G19 + j : G + j);
+      c.emit(Op.i64Mul);
+      if (!first) c.emit(Op.i64Add);
+      first = false;
+    }
+    c.set(H + k);
+  }
+  // Carry h0 → h1 → … → h9, fold h9's carry into h0 (×19), then h0 → h1 once more. Arithmetic
+  // shifts keep this right for the (never occurring here) negative limbs too.
+  const carryInto = (from: number, to: number, factor: number): void => {
+    const w = width(from);
+    c.get(H + from)
+      .i64(w)
+      .emit(Op.i64ShrS)
+      .set(CARRY);
+    c.get(H + from)
+      .i64(2 ** w - 1)
+      .emit(Op.i64And)
+      .set(H + from);
+    c.get(H + to).get(CARRY);
+    if (factor !== 1) c.i64(factor).emit(Op.i64Mul);
+    c.emit(Op.i64Add).set(H + to);
+  };
+  for (let k = 0; k < LIMBS - 1; k++) carryInto(k, k + 1, 1);
+  carryInto(LIMBS - 1, 0, 19);
+  carryInto(0, 1, 1);
+  for (let k = 0; k < LIMBS; k++)
+    c.get(0)
+      .get(H + k)
+      .store64(k * 8);
+  const locals: ValType[] = Array.from({ length: CARRY + 1 - 3 }, () => I64);
+  return { params: [I32, I32, I32], locals, body: c };
+}
+
+/** sqrn(dst, src, n): dst = src^(2^n) for n ≥ 1. */
+function sqrnFunction(): FunctionDef {
+  const c = new Code();
+  c.get(0).get(1).get(1).call(F_MUL);
+  c.block().loop();
+  c.get(2).i32(1).emit(Op.i32Sub).tee(2).emit(Op.i32Eqz).brIf(1);
+  c.get(0).get(0).get(0).call(F_MUL);
+  c.br(0).end().end();
+  return { params: [I32, I32, I32], locals: [], body: c };
+}
+
+/** Emits dst = a·b and dst = src^(2^n) on memory slots. */
+function slotOps(c: Code): {
+  mul: (dst: number, a: number, b: number) => void;
+  sqrn: (dst: number, src: number, n: number) => void;
+} {
+  return {
+    mul: (dst, a, b) => void c.i32(slot(dst)).i32(slot(a)).i32(slot(b)).call(F_MUL),
+    sqrn: (dst, src, n) => void c.i32(slot(dst)).i32(slot(src)).i32(n).call(F_SQRN),
+  };
+}
+
+// Slots the chain leaves for the two exported tails.
+const S_Z11 = 4;
+const S_Z50 = 8;
+const S_Z250 = 10;
+const S_TMP = 11;
+
+/** The ref10 addition chain up to z^(2^250 - 1), shared by both exponents (as field25519.ts). */
+function chainFunction(): FunctionDef {
+  const c = new Code();
+  const { mul, sqrn } = slotOps(c);
+  sqrn(2, S_IN, 1); // z^2
+  sqrn(3, 2, 2); // z^8
+  mul(3, 3, S_IN); // z^9
+  mul(S_Z11, 3, 2); // z^11
+  sqrn(5, S_Z11, 1); // z^22
+  mul(5, 5, 3); // z^(2^5 - 1)
+  sqrn(6, 5, 5);
+  mul(6, 6, 5); // 2^10 - 1
+  sqrn(7, 6, 10);
+  mul(7, 7, 6); // 2^20 - 1
+  sqrn(S_Z50, 7, 20);
+  mul(S_Z50, S_Z50, 7); // 2^40 - 1
+  sqrn(S_Z50, S_Z50, 10);
+  mul(S_Z50, S_Z50, 6); // 2^50 - 1
+  sqrn(9, S_Z50, 50);
+  mul(9, 9, S_Z50); // 2^100 - 1
+  sqrn(S_Z250, 9, 100);
+  mul(S_Z250, S_Z250, 9); // 2^200 - 1
+  sqrn(S_Z250, S_Z250, 50);
+  mul(S_Z250, S_Z250, S_Z50); // 2^250 - 1
+  return { params: [], locals: [], body: c };
+}
+
+function tailFunction(exportAs: string, squarings: number, times: number): FunctionDef {
+  const c = new Code();
+  const { mul, sqrn } = slotOps(c);
+  c.call(F_CHAIN);
+  sqrn(S_TMP, S_Z250, squarings);
+  mul(S_OUT, S_TMP, times);
+  return { params: [], locals: [], body: c, exportAs };
+}
+
+const module = new WebAssembly.Module(
+  encodeModule(
+    [
+      mulFunction(),
+      sqrnFunction(),
+      chainFunction(),
+      tailFunction('pow22523', 2, S_IN), // (2^250 - 1)·4 + 1 = 2^252 - 3
+      tailFunction('invert', 5, S_Z11), // (2^250 - 1)·32 + 11 = 2^255 - 21
+    ],
+    1,
+  ),
+);
+const exports = new WebAssembly.Instance(module).exports as unknown as {
+  memory: { buffer: ArrayBuffer };
+  pow22523: () => void;
+  invert: () => void;
+};
+// Limbs are non-negative and below 2^27 in and out, so each i64 is its low 32-bit word.
+const words = new Uint32Array(exports.memory.buffer);
+const MASKS = SHIFT.map((_, i) => (1n << BigInt(width(i))) - 1n);
+const SHIFTS = SHIFT.map((s) => BigInt(s));
+const P = (1n << 255n) - 19n;
+
+function load(z: bigint): void {
+  const base = (slot(S_IN) / 4) | 0;
+  for (let i = 0; i < LIMBS; i++) {
+    words[base + 2 * i] = Number((z >> SHIFTS[i]!) & MASKS[i]!);
+    words[base + 2 * i + 1] = 0;
+  }
+}
+
+function result(): bigint {
+  const base = (slot(S_OUT) / 4) | 0;
+  let r = 0n;
+  for (let i = LIMBS - 1; i >= 0; i--) r = (r << BigInt(width(i))) + BigInt(words[base + 2 * i]!);
+  // Carried limbs represent a value below 2^255 + 2^39, so one subtraction makes it canonical.
+  return r >= P ? r - P : r;
+}
+
+/** z^((p-5)/8) for a canonical z in [0, p). */
+export function pow22523Wasm(z: bigint): bigint {
+  load(z);
+  exports.pow22523();
+  return result();
+}
+
+/** z^(p-2) = 1/z (0 for z = 0) for a canonical z in [0, p). */
+export function invertWasm(z: bigint): bigint {
+  load(z);
+  exports.invert();
+  return result();
+}
