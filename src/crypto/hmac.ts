@@ -1,6 +1,7 @@
-// Hash and MAC wrappers over node:crypto (native OpenSSL). Variadic parts let callers MAC a
+// Hash and MAC wrappers over native code (OpenSSL through node:crypto, libsodium). Variadic parts let callers MAC a
 // concatenation (X' ‖ P_C ‖ M_C ‖ E) without building the concatenation first.
 import { createHash, createHmac } from 'node:crypto';
+import sodium from 'sodium-native';
 
 function digestOf(h: { digest(): Buffer }): Uint8Array {
   const d = h.digest();
@@ -21,9 +22,12 @@ export function sha256(...parts: Uint8Array[]): Uint8Array {
   return digestOf(h);
 }
 
-/** SHA-512 of the concatenation of `parts`, 64 bytes. */
-export function sha512(...parts: Uint8Array[]): Uint8Array {
-  const h = createHash('sha512');
-  for (const p of parts) h.update(p);
-  return digestOf(h);
+/**
+ * SHA-512 of `data`, 64 bytes. libsodium's one-shot call costs ~0.5 µs against ~3-7 µs for a
+ * node:crypto Hash object; every Elligator2 keygen try hashes its seed.
+ */
+export function sha512(data: Uint8Array): Uint8Array {
+  const out = new Uint8Array(64);
+  sodium.crypto_hash_sha512(out, data);
+  return out;
 }
