@@ -8,6 +8,7 @@ import type { Socket } from 'node:net';
 import { randomBytes } from 'node:crypto';
 import { PtError } from '../errors.js';
 import type { HostPort } from '../net/address.js';
+import { deadline } from '../net/deadline.js';
 import { connectTcp, type OutboundBind } from '../net/proxy.js';
 import { ByteReader, writeAll } from '../net/reader.js';
 import { readAuthCookieFile } from './cookie.js';
@@ -45,8 +46,8 @@ export interface ExtOrPortOptions {
  * @throws PtError('ERR_EXTORPORT') on any protocol failure, DENY, or the deadline.
  */
 export async function extOrPortHandshake(socket: Socket, opts: ExtOrPortOptions): Promise<void> {
-  const deadline = AbortSignal.timeout(EXTORPORT_TIMEOUT_MS);
-  const signal = opts.signal === undefined ? deadline : AbortSignal.any([opts.signal, deadline]);
+  const limit = deadline(EXTORPORT_TIMEOUT_MS, opts.signal);
+  const signal = limit.signal;
   const reader = new ByteReader(socket, 'ERR_EXTORPORT', 1024);
   try {
     const types = await reader.read(parseAuthTypes, { signal, what: 'the ExtORPort auth types' });
@@ -80,6 +81,7 @@ export async function extOrPortHandshake(socket: Socket, opts: ExtOrPortOptions)
       `tor sent ${MAX_IGNORED_COMMANDS} commands without OKAY or DENY`,
     );
   } finally {
+    limit.dispose();
     const orphan = reader.release();
     // tor closed right after OKAY and its first OR bytes: nothing can use them now.
     if (orphan.length > 0) socket.destroy();

@@ -8,6 +8,7 @@ import { lookup } from 'node:dns/promises';
 import { connect as netConnect, isIP, isIPv6, type Socket } from 'node:net';
 import { PtError } from '../errors.js';
 import { formatHostPort, isLoopback, parseHostPort, type HostPort } from './address.js';
+import { deadline } from './deadline.js';
 import { ByteReader, writeAll } from './reader.js';
 import {
   encodeConnect,
@@ -176,8 +177,19 @@ const DEFAULT_CONNECT_TIMEOUT_MS = 30_000;
  *   an UpstreamProxyError carries the SOCKS reply code), ERR_ABORTED; `cause` holds the errno.
  */
 export async function connectTcp(target: HostPort, opts: ConnectOptions = {}): Promise<Socket> {
-  const timeout = AbortSignal.timeout(opts.timeoutMs ?? DEFAULT_CONNECT_TIMEOUT_MS);
-  const signal = opts.signal === undefined ? timeout : AbortSignal.any([opts.signal, timeout]);
+  const limit = deadline(opts.timeoutMs ?? DEFAULT_CONNECT_TIMEOUT_MS, opts.signal);
+  try {
+    return await connectWithin(target, opts, limit.signal);
+  } finally {
+    limit.dispose();
+  }
+}
+
+async function connectWithin(
+  target: HostPort,
+  opts: ConnectOptions,
+  signal: AbortSignal,
+): Promise<Socket> {
   const proxy = opts.proxy ?? null;
   const first: HostPort = proxy ?? target;
 

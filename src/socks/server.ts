@@ -7,6 +7,7 @@
 import type { Duplex } from 'node:stream';
 import { InvalidArgsError, PtError } from '../errors.js';
 import type { HostPort } from '../net/address.js';
+import { deadline } from '../net/deadline.js';
 import { ByteReader, writeAll } from '../net/reader.js';
 import { relay, type RelayResult } from '../net/relay.js';
 import { parseClientArgs, type PtArgs } from '../pt/args.js';
@@ -82,8 +83,8 @@ export async function serveSocks(socket: Duplex, opts: ServeSocksOptions): Promi
   // The socket may reset at any point; errors surface through the reads and the relay.
   socket.on('error', ignore);
   const outer = opts.signal ?? new AbortController().signal;
-  const deadline = AbortSignal.timeout(opts.handshakeTimeoutMs ?? 5000);
-  const signal = AbortSignal.any([outer, deadline]);
+  const limit = deadline(opts.handshakeTimeoutMs ?? 5000, outer);
+  const signal = limit.signal;
   const mode = opts.args ?? 'pt';
   const reader = new ByteReader(socket, 'ERR_SOCKS', 8 * 1024);
 
@@ -107,6 +108,8 @@ export async function serveSocks(socket: Duplex, opts: ServeSocksOptions): Promi
     reader.release();
     socket.destroy();
     throw e;
+  } finally {
+    limit.dispose();
   }
 
   let remote: Duplex;

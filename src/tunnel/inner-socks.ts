@@ -15,6 +15,7 @@
  */
 import type { Duplex } from 'node:stream';
 import { formatHostPort, type HostPort } from '../net/address.js';
+import { deadline } from '../net/deadline.js';
 import { ByteReader, writeAll } from '../net/reader.js';
 import {
   encodeConnect,
@@ -42,8 +43,8 @@ export async function requestThroughTunnel(
   target: HostPort,
   signal?: AbortSignal,
 ): Promise<void> {
-  const deadline = AbortSignal.timeout(INNER_SOCKS_TIMEOUT_MS);
-  const sig = signal === undefined ? deadline : AbortSignal.any([signal, deadline]);
+  const limit = deadline(INNER_SOCKS_TIMEOUT_MS, signal);
+  const sig = limit.signal;
   const reader = new ByteReader(stream, 'ERR_SOCKS', 1024);
   const where = formatHostPort(target);
   try {
@@ -55,10 +56,11 @@ export async function requestThroughTunnel(
     if (method !== 0x00) throw notSocks();
     await reader.read(parseConnectReply, { signal: sig, what: 'the server’s SOCKS5 reply' });
   } catch (e) {
-    reader.release();
     throw describe(e, where);
+  } finally {
+    limit.dispose();
+    reader.release();
   }
-  reader.release();
 }
 
 function notSocks(cause?: unknown): SocksError {
