@@ -1,5 +1,5 @@
-// Hash and MAC wrappers over native code (OpenSSL through node:crypto, libsodium). Variadic parts let callers MAC a
-// concatenation (X' ‖ P_C ‖ M_C ‖ E) without building the concatenation first.
+// Hash and MAC wrappers over native code (OpenSSL through node:crypto, libsodium). Variadic parts
+// let callers MAC a concatenation (X' ‖ P_C ‖ M_C ‖ E) without building the concatenation first.
 import { createHash, createHmac } from 'node:crypto';
 import sodium from 'sodium-native';
 
