@@ -24,10 +24,20 @@ import {
 
 // Node has the WebAssembly global; TypeScript declares it only in lib.dom, which a Node project
 // must not pull in. The subset used here:
-declare const WebAssembly: {
-  Module: new (bytes: Uint8Array) => object;
-  Instance: new (module: object) => { exports: Record<string, unknown> };
-};
+declare const WebAssembly:
+  | {
+      Module: new (bytes: Uint8Array) => object;
+      Instance: new (module: object) => { exports: Record<string, unknown> };
+    }
+  | undefined;
+
+if (typeof WebAssembly === 'undefined') {
+  // Only `node --jitless` (or an embedder that strips it) lacks WebAssembly; say so plainly
+  // instead of failing later with a ReferenceError.
+  throw new Error(
+    'steppe needs WebAssembly for its Curve25519 field arithmetic; it is unavailable in this Node process (was it started with --jitless?)',
+  );
+}
 
 const LIMBS = 10;
 /** Bit offset of limb i. */
