@@ -2,6 +2,7 @@
 // Every process is stopped through its own handle (SIGTERM, then SIGKILL after 3 s).
 import { spawn, type ChildProcess } from 'node:child_process';
 import { fileURLToPath } from 'node:url';
+import { watchLines, type ExitStatus } from '../../_support/child-lines.js';
 
 export const STEPPE_BIN = fileURLToPath(new URL('../../../../bin/steppe', import.meta.url));
 export const REPO_ROOT = fileURLToPath(new URL('../../../../', import.meta.url));
@@ -12,7 +13,7 @@ export interface SteppeProcess {
   stderr(): string;
   /** The first stdout line (seen or future) matching `re`. */
   waitForLine(re: RegExp, timeoutMs?: number): Promise<string>;
-  readonly exited: Promise<{ code: number | null; signal: NodeJS.Signals | null }>;
+  readonly exited: Promise<ExitStatus>;
   stop(): Promise<void>;
 }
 
@@ -25,62 +26,11 @@ export function runSteppe(args: string[], env: Record<string, string> = {}): Ste
     },
     stdio: ['ignore', 'pipe', 'pipe'],
   });
-  const lines: string[] = [];
-  const waiters: Array<{ re: RegExp; resolve: (l: string) => void }> = [];
-  let partial = '';
-  let err = '';
-  proc.stdout?.setEncoding('utf8');
-  proc.stdout?.on('data', (chunk: string) => {
-    partial += chunk;
-    let nl: number;
-    while ((nl = partial.indexOf('\n')) >= 0) {
-      const line = partial.slice(0, nl);
-      partial = partial.slice(nl + 1);
-      lines.push(line);
-      for (const w of [...waiters]) {
-        if (w.re.test(line)) {
-          waiters.splice(waiters.indexOf(w), 1);
-          w.resolve(line);
-        }
-      }
-    }
-  });
-  proc.stderr?.setEncoding('utf8');
-  proc.stderr?.on('data', (c: string) => (err += c));
-  const exited = new Promise<{ code: number | null; signal: NodeJS.Signals | null }>((resolve) => {
-    proc.once('exit', (code, signal) => resolve({ code, signal }));
-  });
+  const watch = watchLines(proc, { defaultTimeoutMs: 20_000, rejectOnExit: true });
+  const { exited } = watch;
   return {
     proc,
-    lines,
-    stderr: () => err,
-    waitForLine: (re, timeoutMs = 20_000) => {
-      const seen = lines.find((l) => re.test(l));
-      if (seen !== undefined) return Promise.resolve(seen);
-      return new Promise((resolve, reject) => {
-        const t = setTimeout(
-          () =>
-            reject(
-              new Error(
-                `no stdout line matching ${re} within ${timeoutMs} ms; stdout:\n${lines.join('\n')}\nstderr:\n${err}`,
-              ),
-            ),
-          timeoutMs,
-        );
-        void exited.then(({ code }) => {
-          clearTimeout(t);
-          reject(new Error(`steppe exited (${code}) before printing ${re}; stderr:\n${err}`));
-        });
-        waiters.push({
-          re,
-          resolve: (l) => {
-            clearTimeout(t);
-            resolve(l);
-          },
-        });
-      });
-    },
-    exited,
+    ...watch,
     stop: async () => {
       if (proc.exitCode !== null || proc.signalCode !== null) return;
       proc.kill('SIGTERM');

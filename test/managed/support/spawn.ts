@@ -2,6 +2,7 @@
 // stdout protocol lines. Every process is stopped by its own handle at the end of a test.
 import { spawn, type ChildProcess } from 'node:child_process';
 import { fileURLToPath } from 'node:url';
+import { watchLines, type ExitStatus } from '../../_support/child-lines.js';
 
 export const REPO_ROOT = fileURLToPath(new URL('../../../../', import.meta.url));
 export const STEPPE_BIN = fileURLToPath(new URL('../../../../bin/steppe', import.meta.url));
@@ -13,7 +14,7 @@ export interface PtProcess {
   stderr(): string;
   /** Resolves with the first line (already seen or future) matching `re`. */
   waitForLine(re: RegExp, timeoutMs?: number): Promise<string>;
-  readonly exited: Promise<{ code: number | null; signal: NodeJS.Signals | null }>;
+  readonly exited: Promise<ExitStatus>;
   /** Sends SIGKILL if still running (cleanup). */
   stop(): Promise<void>;
 }
@@ -34,59 +35,12 @@ export function spawnPt(
     env: { PATH: process.env['PATH'] ?? '/usr/bin:/bin', ...env },
     stdio: ['pipe', 'pipe', 'pipe'],
   });
-  const lines: string[] = [];
-  const waiters: Array<{ re: RegExp; resolve: (l: string) => void }> = [];
-  let partial = '';
-  let err = '';
-  proc.stdout?.setEncoding('utf8');
-  proc.stdout?.on('data', (chunk: string) => {
-    partial += chunk;
-    let nl: number;
-    while ((nl = partial.indexOf('\n')) >= 0) {
-      const line = partial.slice(0, nl);
-      partial = partial.slice(nl + 1);
-      lines.push(line);
-      for (const w of [...waiters]) {
-        if (w.re.test(line)) {
-          waiters.splice(waiters.indexOf(w), 1);
-          w.resolve(line);
-        }
-      }
-    }
-  });
-  proc.stderr?.setEncoding('utf8');
-  proc.stderr?.on('data', (c: string) => (err += c));
   proc.stdin?.on('error', () => undefined);
-  const exited = new Promise<{ code: number | null; signal: NodeJS.Signals | null }>((resolve) => {
-    proc.once('exit', (code, signal) => resolve({ code, signal }));
-  });
+  const watch = watchLines(proc, { defaultTimeoutMs: 15_000, rejectOnExit: false });
+  const { exited } = watch;
   return {
     proc,
-    lines,
-    stderr: () => err,
-    waitForLine: (re, timeoutMs = 15_000) => {
-      const seen = lines.find((l) => re.test(l));
-      if (seen !== undefined) return Promise.resolve(seen);
-      return new Promise((resolve, reject) => {
-        const t = setTimeout(
-          () =>
-            reject(
-              new Error(
-                `no line matching ${re} within ${timeoutMs} ms; got:\n${lines.join('\n')}\nstderr:\n${err}`,
-              ),
-            ),
-          timeoutMs,
-        );
-        waiters.push({
-          re,
-          resolve: (l) => {
-            clearTimeout(t);
-            resolve(l);
-          },
-        });
-      });
-    },
-    exited,
+    ...watch,
     stop: async () => {
       if (proc.exitCode === null && proc.signalCode === null) {
         proc.kill('SIGKILL');
@@ -97,10 +51,7 @@ export function spawnPt(
 }
 
 /** Waits for the process to exit, failing the test after `timeoutMs`. */
-export async function exitWithin(
-  p: PtProcess,
-  timeoutMs = 10_000,
-): Promise<{ code: number | null; signal: NodeJS.Signals | null }> {
+export async function exitWithin(p: PtProcess, timeoutMs = 10_000): Promise<ExitStatus> {
   let timer: NodeJS.Timeout | undefined;
   const timeout = new Promise<never>((_, reject) => {
     timer = setTimeout(
