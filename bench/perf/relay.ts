@@ -7,6 +7,7 @@
  */
 import { performance } from 'node:perf_hooks';
 import { connect, createServer, type Server, type Socket } from 'node:net';
+import { listenLoopback } from './listen.js';
 import type { Endpoint } from './socks.js';
 
 /** 0 = client→server (upstream), 1 = server→client (downstream). */
@@ -32,19 +33,9 @@ export class TimingRelay {
     this.server = createServer({ noDelay: true }, (a) => this.accept(a));
   }
 
-  listen(): Promise<Endpoint> {
-    return new Promise((resolve, reject) => {
-      this.server.once('error', reject);
-      this.server.listen(0, '127.0.0.1', () => {
-        const a = this.server.address();
-        if (typeof a !== 'object' || a === null) {
-          reject(new Error('relay: no address'));
-          return;
-        }
-        this.endpoint = { host: '127.0.0.1', port: a.port };
-        resolve(this.endpoint);
-      });
-    });
+  async listen(): Promise<Endpoint> {
+    this.endpoint = await listenLoopback(this.server, 'relay');
+    return this.endpoint;
   }
 
   get address(): Endpoint {

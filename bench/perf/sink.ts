@@ -8,6 +8,7 @@
  * the harness ceiling (a run with no PT in between) is measured and reported beside the results.
  */
 import { createServer, type Server, type Socket } from 'node:net';
+import { listenLoopback } from './listen.js';
 import type { Endpoint } from './socks.js';
 
 export const CMD_UPLOAD = 0x55; // 'U'
@@ -45,19 +46,9 @@ export class Sink {
     this.server = createServer({ noDelay: true }, (sock) => this.accept(sock));
   }
 
-  listen(): Promise<Endpoint> {
-    return new Promise((resolve, reject) => {
-      this.server.once('error', reject);
-      this.server.listen(0, '127.0.0.1', () => {
-        const a = this.server.address();
-        if (typeof a !== 'object' || a === null) {
-          reject(new Error('sink: no address'));
-          return;
-        }
-        this.endpoint = { host: '127.0.0.1', port: a.port };
-        resolve(this.endpoint);
-      });
-    });
+  async listen(): Promise<Endpoint> {
+    this.endpoint = await listenLoopback(this.server, 'sink');
+    return this.endpoint;
   }
 
   get address(): Endpoint {
