@@ -193,12 +193,20 @@ async function main(): Promise<number> {
     ): Promise<void> => {
       for (let rep = 0; rep < reps; rep++) {
         for (const side of sides) {
-          try {
-            const pair = await slots[side].get();
-            await fn(side, pair);
-          } catch (err) {
-            for (const id of ids) metrics.error(id, side, errText(err));
-            progress(`${what} ${side}: ${errText(err).split('\n')[0]}`);
+          // A PT that crashed inside the window (obfs4proxy 0.0.14's iat-mode-2 panic) gets one
+          // more window on a restarted pair: the crash is reported, and costs the sample only if
+          // it happens twice in a row (with --quick's single repetition it would cost the metric).
+          for (let attempt = 1; attempt <= 2; attempt++) {
+            let pair: PtPair | undefined;
+            try {
+              pair = await slots[side].get();
+              await fn(side, pair);
+              break;
+            } catch (err) {
+              for (const id of ids) metrics.error(id, side, errText(err));
+              progress(`${what} ${side}: ${errText(err).split('\n')[0]}`);
+              if (pair === undefined || pair.alive) break;
+            }
           }
         }
       }
