@@ -80,8 +80,16 @@ export function rawProbe(
       clearTimeout(connectTimer);
       tConnect = performance.now();
       budgetTimer = setTimeout(() => finish('open'), opts.budgetMs);
-      if (payload.length === 0) tWrite = tConnect;
-      else s.write(payload, () => (tWrite = performance.now()));
+      const written = (): void => {
+        tWrite = performance.now();
+        if (spec.then === 'fin') s.end();
+        else if (spec.then === 'rst') {
+          s.resetAndDestroy();
+          finish('rst', 'reset by the probe');
+        }
+      };
+      if (payload.length === 0) written();
+      else s.write(payload, written);
     });
     s.on('data', (d: Buffer) => {
       if (first === undefined) first = performance.now() - (tConnect ?? t0);

@@ -20,6 +20,12 @@ export interface ProbeSpec {
   readonly group: string;
   readonly kind: ProbeKind;
   readonly payload?: Uint8Array;
+  /**
+   * raw only: what the probe does once its payload is written. 'fin' half-closes (a prober that
+   * sends garbage and then shuts down its side); 'rst' resets the connection, after which only
+   * the server's own socket state can tell how it reacted. Absent: the probe just waits.
+   */
+  readonly then?: 'fin' | 'rst';
 }
 
 /** How a probe connection ended. */

@@ -7,7 +7,8 @@ import type { Socket } from 'node:net';
 import { concatBytes } from '../../crypto/bytes.js';
 import { ntorKdf } from '../../crypto/ntor.js';
 import { channels, type HandshakeEvent } from '../../diagnostics.js';
-import { AbortError, HandshakeError, PtError } from '../../errors.js';
+import type { PtError } from '../../errors.js';
+import { closeAfterDelay, readUntil } from '../handshake-io.js';
 import { MAX_HANDSHAKE_LENGTH, PACKET_TYPE_PRNG_SEED, type IatMode } from './constants.js';
 import { FrameDecoder, FrameEncoder } from './framing.js';
 import type { ClientHandshake, HandshakeResult, ServerHandshake } from './handshake.js';
@@ -22,79 +23,6 @@ function publish(role: 'client' | 'server', ok: boolean, started: number, code?:
   const ev: HandshakeEvent = { transport: 'obfs4', role, ok, ms: performance.now() - started };
   if (code !== undefined) ev.code = code;
   channels.handshake.publish(ev);
-}
-
-/**
- * Reads from `socket` into `step` until it returns a result, rejects on timeout, EOF, socket
- * error or abort. `step` receives each chunk and returns the result, null for "more", or throws.
- * Listeners are removed before the promise settles, so the caller owns the socket again.
- */
-function readUntil<T>(
-  socket: Duplex,
-  step: (chunk: Uint8Array) => T | null,
-  timeoutMs: number,
-  signal: AbortSignal | undefined,
-  what: string,
-): Promise<T> {
-  return new Promise<T>((resolve, reject) => {
-    const cleanup = (): void => {
-      clearTimeout(timer);
-      socket.off('data', onData);
-      socket.off('end', onEnd);
-      socket.off('error', onError);
-      socket.off('close', onEnd);
-      signal?.removeEventListener('abort', onAbort);
-    };
-    const fail = (e: Error): void => {
-      cleanup();
-      reject(e);
-    };
-    const onData = (chunk: Buffer): void => {
-      let r: T | null;
-      try {
-        r = step(chunk);
-      } catch (e) {
-        fail(e as Error);
-        return;
-      }
-      if (r !== null) {
-        cleanup();
-        resolve(r);
-      }
-    };
-    const onEnd = (): void =>
-      fail(new HandshakeError('ERR_HANDSHAKE_EOF', `connection closed during the obfs4 ${what}`));
-    const onError = (e: Error): void =>
-      fail(
-        new HandshakeError(
-          'ERR_HANDSHAKE_EOF',
-          `connection failed during the obfs4 ${what}: ${e.message}`,
-          { cause: e },
-        ),
-      );
-    const onAbort = (): void =>
-      fail(new AbortError(`obfs4 ${what} aborted`, { cause: signal?.reason }));
-    const timer = setTimeout(
-      () =>
-        fail(
-          new HandshakeError(
-            'ERR_HANDSHAKE_TIMEOUT',
-            `obfs4 ${what} timed out after ${timeoutMs / 1000} s`,
-          ),
-        ),
-      timeoutMs,
-    );
-    if (signal?.aborted) {
-      onAbort();
-      return;
-    }
-    signal?.addEventListener('abort', onAbort, { once: true });
-    socket.on('data', onData);
-    socket.on('end', onEnd);
-    socket.on('error', onError);
-    socket.on('close', onEnd);
-    socket.resume();
-  });
 }
 
 export interface ClientSessionParams {
@@ -120,7 +48,7 @@ export async function runClient(socket: Duplex, p: ClientSessionParams): Promise
       },
       p.timeoutMs,
       p.signal,
-      'client handshake',
+      'obfs4 client handshake',
     );
     const okm = ntorKdf(result.keySeed);
     const stream = new Obfs4Stream({
@@ -152,33 +80,6 @@ export interface ServerSessionParams {
   signal?: AbortSignal | undefined;
 }
 
-/**
- * What obfs4proxy does with a connection whose handshake failed, for whatever reason: never send
- * a byte, read and discard everything until the deadline, then close. Draining keeps the close a
- * FIN rather than an RST, and one deadline for every failure leaves a prober nothing to compare.
- */
-export function closeAfterDelay(socket: Duplex, deadline: number): void {
-  const close = (): void => {
-    clearTimeout(timer);
-    socket.destroy();
-  };
-  socket.on('error', () => {
-    /* the peer vanished: nothing to say and nobody to say it to */
-  });
-  const remaining = deadline - Date.now();
-  if (remaining <= 0 || socket.destroyed) {
-    socket.destroy();
-    return;
-  }
-  const timer = setTimeout(close, remaining);
-  // Pending probe closes must not keep a shutting-down process alive.
-  timer.unref();
-  socket.on('data', () => {});
-  socket.once('end', close);
-  socket.once('close', () => clearTimeout(timer));
-  socket.resume();
-}
-
 export async function runServer(socket: Duplex, p: ServerSessionParams): Promise<Obfs4Stream> {
   const started = performance.now();
   (socket as Partial<Socket>).setNoDelay?.(true);
@@ -200,7 +101,7 @@ export async function runServer(socket: Duplex, p: ServerSessionParams): Promise
       },
       p.timeoutMs,
       p.signal,
-      'server handshake',
+      'obfs4 server handshake',
     );
   } catch (e) {
     publish('server', false, started, (e as PtError).code);

@@ -7,6 +7,8 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { createServer, type AddressInfo } from 'node:net';
 import { randomBytes } from 'node:crypto';
+import { execFile } from 'node:child_process';
+import { promisify } from 'node:util';
 import { obfs4 } from '../../../src/index.js';
 import { startSteppeObfs4Server } from '../../../src/bench/censor/traffic/steppe-obfs4.js';
 import {
@@ -50,6 +52,8 @@ async function recordFirstPayload(target: ProbeTarget, cert: string): Promise<Bu
   assert.ok(first && first.length >= 141);
   return first;
 }
+
+const execFileP = promisify(execFile);
 
 function unauth(rs: readonly ProbeResult[]): ProbeResult[] {
   return rs.filter((r) => r.group !== 'O4k');
@@ -265,6 +269,78 @@ test('steppe and obfs4proxy with the same identity answer the probe set alike (r
     await ours.close();
     await ref.close();
     await ref2?.close();
+    await rm(id.dir, { recursive: true, force: true });
+  }
+});
+
+/** Connections the server at `port` still holds (any state but LISTEN), as `ss` sees them. */
+async function serverSockets(port: number): Promise<string[]> {
+  const { stdout } = await execFileP('ss', ['-Htn', `( sport = :${port} )`]);
+  return stdout.split('\n').filter((l) => l.trim() !== '');
+}
+
+test('peer FIN and peer RST after garbage: steppe and obfs4proxy with the same identity close alike', async (t) => {
+  const avail = await obfs4proxyAvailable();
+  if (avail !== true) {
+    if (process.env.CI === 'true') assert.fail(avail);
+    t.skip(avail);
+    return;
+  }
+  const id = await quickIdentity(3000);
+  const ours = await startSteppeObfs4Server({ iatMode: 0, stateDir: id.dir });
+  const ref = await startObfs4proxyServer({ iatMode: 0, stateFrom: id.dir });
+  try {
+    // Below the 8192-byte handshake cap (still reading), at it, and past it (already failed and
+    // draining when the FIN comes): the reference closes on the peer's EOF in every case.
+    const sizes = [0, 100, 1000, 8192, 9000, 30_000];
+    for (const then of ['fin', 'rst'] as const) {
+      for (const size of sizes) {
+        const spec = {
+          id: `${then}-after-${size}`,
+          group: 'Rn',
+          kind: 'raw' as const,
+          payload: randomBytes(size),
+          then,
+        };
+        // The budget is far below the 30 s handshake deadline: a server that waits for its
+        // deadline instead of the peer's EOF shows up as 'open'.
+        const [x] = await runProbes(ours.endpoint, [spec], { budgetMs: 8000 });
+        const [y] = await runProbes(ref.endpoint, [spec], { budgetMs: 8000 });
+        assert.equal(x!.bytesReceived, 0, `steppe ${spec.id} answered`);
+        assert.equal(y!.bytesReceived, 0, `obfs4proxy ${spec.id} answered`);
+        assert.equal(
+          x!.outcome,
+          y!.outcome,
+          `${spec.id}: steppe ${x!.outcome}, obfs4proxy ${y!.outcome}`,
+        );
+        if (then === 'fin') {
+          assert.equal(y!.outcome, 'fin', `obfs4proxy ${spec.id}`);
+          assert.ok(
+            Math.abs(x!.closeAfterWriteMs! - y!.closeAfterWriteMs!) <= 1000,
+            `${spec.id}: steppe closed ${x!.closeAfterWriteMs} ms after the FIN, obfs4proxy ${y!.closeAfterWriteMs} ms`,
+          );
+        }
+        // Neither side keeps the connection (no CLOSE_WAIT fd sink) once the peer is gone.
+        await new Promise((r) => setTimeout(r, 300));
+        for (const [who, srv] of [
+          ['steppe', ours],
+          ['obfs4proxy', ref],
+        ] as const) {
+          const left = await serverSockets(srv.endpoint.port);
+          assert.deepEqual(
+            left,
+            [],
+            `${who} still holds sockets after ${spec.id}: ${left.join('; ')}`,
+          );
+        }
+        t.diagnostic(
+          `${spec.id}: steppe ${x!.outcome} ${x!.closeAfterWriteMs ?? '-'} ms, obfs4proxy ${y!.outcome} ${y!.closeAfterWriteMs ?? '-'} ms`,
+        );
+      }
+    }
+  } finally {
+    await ours.close();
+    await ref.close();
     await rm(id.dir, { recursive: true, force: true });
   }
 });

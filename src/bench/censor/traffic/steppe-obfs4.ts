@@ -37,7 +37,9 @@ export async function startSteppeObfs4Server(opts: SteppeObfs4Options): Promise<
     ...(opts.closeDelayMs === undefined ? {} : { closeDelayMs: opts.closeDelayMs }),
   });
   const sockets = new Set<Socket>();
-  const server: Server = createServer((s) => {
+  // Half-open sockets, as steppe's own listeners (net/listen.ts) make them: with Node's default
+  // a peer's FIN would close the socket by itself and hide how the transport reacts to it.
+  const server: Server = createServer({ allowHalfOpen: true }, (s) => {
     sockets.add(s);
     s.once('close', () => sockets.delete(s));
     s.on('error', () => {});
