@@ -14,7 +14,6 @@
 //
 // Base-point multiplication and the point addition run in libsodium; the field work (one
 // exponentiation per try, one per decode) is BigInt.
-import sodium from 'sodium-native';
 import { sha512 } from './hmac.js';
 import {
   add,
@@ -30,6 +29,7 @@ import {
   toBytesLE,
 } from './field25519.js';
 import { randomBytes, systemRandom, type RandomSource } from './random.js';
+import { coreEd25519Add, scalarmultEd25519BaseNoclamp } from './sodium.js';
 
 /** Representative, public key and private key lengths. */
 export const REPRESENTATIVE_LENGTH = 32;
@@ -111,11 +111,11 @@ export function sessionKeypairFromSeed(seed: Uint8Array): SessionKeypair | null 
   s[31]! &= 127;
   s[31]! |= 64;
   const pk = new Uint8Array(32);
-  sodium.crypto_scalarmult_ed25519_base_noclamp(pk, s);
+  scalarmultEd25519BaseNoclamp(pk, s);
   s.fill(0);
   // + L[sk[0] & 7]. libsodium's add accepts any on-curve point, low-order ones included.
   const dirty = new Uint8Array(32);
-  sodium.crypto_core_ed25519_add(dirty, pk, LOW_ORDER_ENCODED[sk[0]! & 7]!);
+  coreEd25519Add(dirty, pk, LOW_ORDER_ENCODED[sk[0]! & 7]!);
 
   // Montgomery u = (1 + y) / (1 - y) = N / D. Everything below avoids a separate inversion:
   // with T' = -2·N·(N + A·D), obfs4's t = -2·u·(u + A) equals T'/D², so one inverse square

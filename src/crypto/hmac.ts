@@ -1,7 +1,7 @@
 // Hash and MAC wrappers over native code (OpenSSL through node:crypto, libsodium). Variadic parts
 // let callers MAC a concatenation (X' ‖ P_C ‖ M_C ‖ E) without building the concatenation first.
 import { createHash, createHmac } from 'node:crypto';
-import sodium from 'sodium-native';
+import { hashSha512 } from './sodium.js';
 
 function digestOf(h: { digest(): Buffer }): Uint8Array {
   const d = h.digest();
@@ -28,6 +28,6 @@ export function sha256(...parts: Uint8Array[]): Uint8Array {
  */
 export function sha512(data: Uint8Array): Uint8Array {
   const out = new Uint8Array(64);
-  sodium.crypto_hash_sha512(out, data);
+  hashSha512(out, data);
   return out;
 }

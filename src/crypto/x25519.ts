@@ -1,5 +1,5 @@
 // X25519 over libsodium, plus obfs4's identity-key derivation (protocols.md §2.1).
-import sodium from 'sodium-native';
+import { scalarmult, scalarmultBase } from './sodium.js';
 import { sha512 } from './hmac.js';
 import { randomBytes, systemRandom, type RandomSource } from './random.js';
 
@@ -28,11 +28,7 @@ export function x25519(scalar: Uint8Array, point: Uint8Array): Uint8Array | null
   check32('scalar', scalar);
   check32('point', point);
   const out = new Uint8Array(X25519_KEY_LENGTH);
-  try {
-    sodium.crypto_scalarmult(out, scalar, point);
-  } catch {
-    return null;
-  }
+  if (!scalarmult(out, scalar, point)) return null;
   // libsodium already rejects an all-zero result; keep the check so the contract does not
   // depend on the library version.
   let acc = 0;
@@ -44,7 +40,7 @@ export function x25519(scalar: Uint8Array, point: Uint8Array): Uint8Array | null
 export function x25519Base(scalar: Uint8Array): Uint8Array {
   check32('scalar', scalar);
   const out = new Uint8Array(X25519_KEY_LENGTH);
-  sodium.crypto_scalarmult_base(out, scalar);
+  scalarmultBase(out, scalar);
   return out;
 }
 

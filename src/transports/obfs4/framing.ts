@@ -8,9 +8,9 @@
  *
  * Each direction has its own 72 bytes of key material (see KEY_MATERIAL_LENGTH).
  */
-import sodium from 'sodium-native';
 import { HashDrbg } from '../../crypto/drbg.js';
 import { randomIntRange } from '../../crypto/random.js';
+import { secretboxEasy, secretboxOpenEasy } from '../../crypto/sodium.js';
 import { FramingError } from '../../errors.js';
 import type { ByteQueue } from '../byte-queue.js';
 import {
@@ -96,7 +96,7 @@ export class FrameEncoder {
     }
     const boxLength = payload.length + TAG_LENGTH;
     const box = out.subarray(offset + 2, offset + 2 + boxLength);
-    sodium.crypto_secretbox_easy(box, payload, this.#nonce.current(), this.#key);
+    secretboxEasy(box, payload, this.#nonce.current(), this.#key);
     this.#nonce.advance();
     const obfuscated = boxLength ^ this.#drbg.nextU16();
     out[offset] = obfuscated >>> 8;
@@ -152,12 +152,7 @@ export class FrameDecoder {
     const plainLength = box.length - TAG_LENGTH;
     const ok =
       !this.#nextLengthInvalid &&
-      sodium.crypto_secretbox_open_easy(
-        out.subarray(0, plainLength),
-        box,
-        this.#nextNonce!,
-        this.#key,
-      );
+      secretboxOpenEasy(out.subarray(0, plainLength), box, this.#nextNonce!, this.#key);
     if (!ok) {
       throw new FramingError('ERR_FRAME_TAG', 'obfs4 frame failed authentication');
     }
