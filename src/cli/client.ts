@@ -16,6 +16,7 @@ import {
   makeLogger,
   onShutdown,
   parseListen,
+  parseMetricsAddress,
   parseTarget,
   pickTransport,
   runAction,
@@ -70,6 +71,7 @@ export function registerClient(program: Command): void {
     .option('--check-timeout <seconds>', 'how long the startup handshake may take (default: 20)')
     .option('-s, --state <dir>', 'state directory (obfs4 keeps no client state)')
     .option('--metrics <addr>', 'serve Prometheus metrics on http://ADDR/metrics')
+    .option('--metrics-public', '--metrics may listen on an address that is not loopback')
     .option('--no-status', 'no live status line (it is shown only when stdout is a terminal)')
     .option('--log-level <level>', 'error, warn, info, debug or off (default: error)')
     .option('--log-file <path>', 'log to this file instead of stderr')
@@ -172,7 +174,7 @@ async function runClient(cmd: Command): Promise<void> {
     endpoint = { factory, server, args, proxy };
   }
   const metricsS = s.string('metrics');
-  const metricsAddr = metricsS === undefined ? undefined : parseListen(metricsS, '127.0.0.1');
+  const metricsAddr = parseMetricsAddress(s);
   const check = s.bool('check', true);
   const checkTimeoutMs = s.number('check-timeout', 20, 0.1, 600) * 1000;
   const logger = makeLogger(s);

@@ -58,6 +58,12 @@ const COMMON_FIELDS: readonly FieldSpec[] = [
     example: '"127.0.0.1:9400"',
   },
   {
+    name: 'metrics-public',
+    type: 'boolean',
+    description: 'metrics may listen on an address that is not loopback (default false)',
+    example: 'true',
+  },
+  {
     name: 'status',
     type: 'boolean',
     description: 'live status line when stdout is a terminal (default true)',

@@ -67,6 +67,8 @@ function handleClient(
 ): void {
   const { logger, lifecycle } = ctx;
   if (!lifecycle.track(socket)) return;
+  const stats = ctx.stats?.for(name);
+  let finish: (() => unknown) | undefined;
   const started = Date.now();
   let target = '?';
   let opened = false;
@@ -78,23 +80,33 @@ function handleClient(
       target = logger.addr(formatHostPort(req.target));
       // Bad Bridge line args fail before anything goes on the wire.
       const args = factory.parseArgs(req.args ?? new Map());
-      const raw = await connectTcp(req.target, {
-        proxy,
-        signal,
-        outboundBind: config.outboundBind,
-      });
+      let raw;
+      try {
+        raw = await connectTcp(req.target, { proxy, signal, outboundBind: config.outboundBind });
+      } catch (e) {
+        stats?.connectFailed();
+        throw e;
+      }
       const stream = await factory.wrap(raw, args, { signal });
       opened = true;
+      // tor's SOCKS socket: what it sends after its SOCKS request is up (tor sends nothing
+      // before the reply), what it gets from the SOCKS reply on is down.
+      finish = stats?.open(socket, 'read', {
+        bytesRead: socket.bytesRead,
+        bytesWritten: socket.bytesWritten,
+      });
       publishConnectionOpened(name, 'client');
       return stream;
     },
   }).then(
     (session) => {
+      finish?.();
       const r = session.relay;
       logger.info(`${name}(${target}) - closed connection (${r.aToB} bytes up, ${r.bToA} down)`);
       publishConnectionClosed(name, 'client', started, r.bToA, r.aToB, r.error);
     },
     (e: unknown) => {
+      finish?.();
       reportFailure(ctx, name, target, e);
       if (opened) publishConnectionClosed(name, 'client', started, 0, 0, e);
     },

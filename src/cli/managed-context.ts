@@ -7,6 +7,7 @@ import type { Logger } from '../log/logger.js';
 import type { Lifecycle } from '../pt/lifecycle.js';
 import type { LogSeverity, PtWriter } from '../pt/writer.js';
 import type { TransportRegistry } from '../transports/registry.js';
+import type { StatsBook } from '../tunnel/stats-book.js';
 
 export interface ManagedContext {
   readonly writer: PtWriter;
@@ -14,6 +15,8 @@ export interface ManagedContext {
   readonly lifecycle: Lifecycle;
   readonly registry: TransportRegistry;
   readonly operator: OperatorNotices;
+  /** Per-transport counters for `--metrics`; null when metrics are off. */
+  readonly stats: StatsBook | null;
 }
 
 /**

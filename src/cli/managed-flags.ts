@@ -4,6 +4,7 @@
  * obfs4proxy setups; Go's flag package accepts one or two dashes and `-flag=value`.
  */
 import { parseLogLevel, type LogLevel } from '../log/logger.js';
+import { parseHostPort, type HostPort } from '../net/address.js';
 
 export interface ManagedFlags {
   /** Logging is on when asked for explicitly or when a level is given. */
@@ -15,6 +16,10 @@ export interface ManagedFlags {
   readonly help: boolean;
   /** `-version` (obfs4proxy) / `--version`: print the version and exit. */
   readonly version: boolean;
+  /** `--metrics ADDR`: serve Prometheus metrics there (null: off). */
+  readonly metrics: HostPort | null;
+  /** `--metrics-public`: the metrics address may be other than loopback. */
+  readonly metricsPublic: boolean;
 }
 
 export const MANAGED_USAGE = `steppe, run by tor as a managed pluggable transport (TOR_PT_* environment)
@@ -27,26 +32,36 @@ Flags (obfs4proxy's spellings in brackets also work):
   --enable-logging                      turn logging on (level error)   [-enableLogging]
   --unsafe-logging                      keep IP addresses in the log    [-unsafeLogging]
   --log-file <path|stderr>              where to log (default: <state dir>/steppe.log)
+  --metrics <host:port>                 serve Prometheus metrics on http://host:port/metrics
+  --metrics-public                      let --metrics listen on an address that is not loopback
+
+Metrics are optional: when their address is in use, or is not loopback without
+--metrics-public (metrics reveal traffic volumes), steppe says so in one line of tor's log and
+runs the transports without metrics, so that a bridge tor starts at boot does not go down over
+them. A --metrics value that is not an address is a command-line error (exit 2).
 `;
 
 /** A bad flag; the message says what is wrong and what is accepted. */
 export class FlagError extends Error {}
 
-const NAMES: Readonly<Record<string, 'level' | 'enable' | 'unsafe' | 'file' | 'help' | 'version'>> =
-  {
-    'log-level': 'level',
-    logLevel: 'level',
-    'enable-logging': 'enable',
-    enableLogging: 'enable',
-    'unsafe-logging': 'unsafe',
-    unsafeLogging: 'unsafe',
-    'log-file': 'file',
-    logFile: 'file',
-    help: 'help',
-    h: 'help',
-    version: 'version',
-    V: 'version',
-  };
+type FlagKind = 'level' | 'enable' | 'unsafe' | 'file' | 'help' | 'version' | 'metrics' | 'public';
+
+const NAMES: Readonly<Record<string, FlagKind>> = {
+  metrics: 'metrics',
+  'metrics-public': 'public',
+  'log-level': 'level',
+  logLevel: 'level',
+  'enable-logging': 'enable',
+  enableLogging: 'enable',
+  'unsafe-logging': 'unsafe',
+  unsafeLogging: 'unsafe',
+  'log-file': 'file',
+  logFile: 'file',
+  help: 'help',
+  h: 'help',
+  version: 'version',
+  V: 'version',
+};
 
 /** @throws FlagError */
 export function parseManagedFlags(argv: readonly string[]): ManagedFlags {
@@ -56,13 +71,15 @@ export function parseManagedFlags(argv: readonly string[]): ManagedFlags {
   let file: string | null = null;
   let help = false;
   let version = false;
+  let metrics: HostPort | null = null;
+  let metricsPublic = false;
   for (let i = 0; i < argv.length; i++) {
     const arg = argv[i] ?? '';
     const m = /^--?([A-Za-z-]+)(?:=(.*))?$/s.exec(arg);
     const kind = m === null ? undefined : NAMES[m[1] ?? ''];
     if (m === null || kind === undefined) {
       throw new FlagError(
-        `unknown argument ${JSON.stringify(arg)}; managed mode accepts --log-level, --enable-logging, --unsafe-logging, --log-file`,
+        `unknown argument ${JSON.stringify(arg)}; managed mode accepts --log-level, --enable-logging, --unsafe-logging, --log-file, --metrics, --metrics-public`,
       );
     }
     const inline = m[2];
@@ -107,9 +124,30 @@ export function parseManagedFlags(argv: readonly string[]): ManagedFlags {
       case 'version':
         version = true;
         break;
+      case 'metrics': {
+        const v = value();
+        try {
+          metrics = parseHostPort(v, { allowPortZero: true });
+        } catch (e) {
+          throw new FlagError(`--metrics ${JSON.stringify(v)}: ${(e as Error).message}`);
+        }
+        break;
+      }
+      case 'public':
+        metricsPublic = bool();
+        break;
     }
   }
-  return { logging, logLevel: level, unsafeLogging: unsafe, logFile: file, help, version };
+  return {
+    logging,
+    logLevel: level,
+    unsafeLogging: unsafe,
+    logFile: file,
+    help,
+    version,
+    metrics,
+    metricsPublic,
+  };
 }
 
 /**

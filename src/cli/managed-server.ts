@@ -93,6 +93,7 @@ function handleServer(
 ): void {
   const { logger, lifecycle } = ctx;
   if (!lifecycle.track(socket)) return;
+  const stats = ctx.stats?.for(name);
   const userAddr = clientAddr(socket);
   const shown = logger.addr(userAddr);
   const started = Date.now();
@@ -118,6 +119,7 @@ function handleServer(
         signal: lifecycle.signal,
       });
     } catch (e) {
+      stats?.connectFailed();
       stream.destroy();
       socket.destroy();
       const msg = (e as Error).message;
@@ -126,10 +128,17 @@ function handleServer(
         ctx.operator.notify('warning', `${name}: Extended ORPort: ${msg}`);
       return;
     }
+    // The Extended ORPort's auth exchange so far is not the application's; tor sends nothing
+    // before the client does, so nothing of the application's is in bytesRead yet.
+    const finish = stats?.open(or, 'written', {
+      bytesRead: or.bytesRead,
+      bytesWritten: or.bytesWritten,
+    });
     publishConnectionOpened(name, 'server');
     // The first EOF ends the connection, as in obfs4proxy's copyLoop (tor never half-closes).
     const r = await relay(or, stream, { signal: lifecycle.signal, halfClose: false });
     socket.destroy();
+    finish?.();
     if (r.error !== undefined)
       logger.warn(`${name}(${shown}) - closed connection: ${r.error.message}`);
     else logger.info(`${name}(${shown}) - closed connection`);

@@ -25,7 +25,9 @@ import { IMPLEMENTATION, VERSION } from '../version.js';
 import { startClient } from './managed-client.js';
 import { OperatorNotices, type ManagedContext } from './managed-context.js';
 import { FlagError, MANAGED_USAGE, parseManagedFlags, type ManagedFlags } from './managed-flags.js';
+import { startManagedMetrics } from './managed-metrics.js';
 import { startServer } from './managed-server.js';
+import { StatsBook } from '../tunnel/stats-book.js';
 
 export { isManagedInvocation } from './managed-flags.js';
 
@@ -120,13 +122,19 @@ export async function runManaged(argv: readonly string[], deps: ManagedDeps): Pr
   lifecycle.start();
 
   writer.version();
+  const stats = flags.metrics === null ? null : new StatsBook(config.role);
   const ctx: ManagedContext = {
     writer,
     logger: log,
     lifecycle,
     registry: deps.registry,
     operator: new OperatorNotices(writer),
+    stats,
   };
+  if (stats !== null) {
+    const metrics = await startManagedMetrics(flags, stats, writer, log);
+    if (metrics !== null) lifecycle.addListener(metrics);
+  }
 
   let launched: number;
   if (config.role === 'client') {

@@ -1,18 +1,24 @@
 /**
- * `--metrics ADDR`: the tunnel's counters as Prometheus metrics on http://ADDR/metrics (opt-in;
- * bind it to loopback or a management network). Every metric carries `transport` and `role`
- * labels. Values are read from TunnelStats at scrape time.
+ * `--metrics ADDR`: Prometheus metrics on http://ADDR/metrics, the same module for standalone
+ * (`steppe server|client --metrics`) and managed mode (the torrc PT line's `--metrics`). Opt-in;
+ * an address that is not loopback needs `--metrics-public`, because traffic volumes tell an
+ * observer when and how much a bridge is used. Labels carry the transport and role only, never
+ * a client address. Values are read from each transport's TunnelStats at scrape time.
  *
- *   steppe_connections_open                  gauge    relayed connections open now
- *   steppe_connections_total                 counter  relayed connections since start
- *   steppe_bytes_total{direction=up|down}    counter  application bytes (up: towards the target)
- *   steppe_handshakes_total{result=ok|failed} counter transport handshakes
- *   steppe_handshake_failures_total{code}    counter  failed handshakes by error code
- *   steppe_connect_failures_total            counter  onward connections that could not be made
- *   steppe_handshake_seconds_total           counter  time spent in successful handshakes
- *   steppe_info{version}                     gauge    1
+ *   steppe_connections_open                        gauge     relayed connections open now
+ *   steppe_connections_total                       counter   relayed connections since start
+ *   steppe_bytes_total{direction=up|down}          counter   application bytes (up: to the target)
+ *   steppe_transport_connections_total{outcome}    counter   transport connections by outcome:
+ *       ok, failed_handshake (a probe, a wrong cert, garbage), replay, timeout
+ *   steppe_handshakes_total{result=ok|failed}      counter   transport handshakes
+ *   steppe_handshake_failures_total{code}          counter   failed handshakes by error code
+ *   steppe_handshake_duration_seconds              histogram successful handshakes
+ *   steppe_handshake_seconds_total                 counter   time spent in successful handshakes
+ *   steppe_connect_failures_total                  counter   onward connections that failed
+ *       (ORPort/Extended ORPort, forward target, bridge, upstream proxy)
+ *   steppe_info{version}                           gauge     1
  * plus the prom-client process metrics (process_cpu_seconds_total, process_resident_memory_bytes,
- * nodejs_eventloop_lag_seconds, ...).
+ * nodejs_eventloop_lag_seconds, ...), labelled with the role only.
  */
 import {
   createServer as createHttpServer,
@@ -20,10 +26,11 @@ import {
   type ServerResponse,
 } from 'node:http';
 import type { Socket } from 'node:net';
-import { collectDefaultMetrics, Counter, Gauge, Registry } from 'prom-client';
+import { collectDefaultMetrics, Registry, type MetricObjectWithValues } from 'prom-client';
 import type { HostPort } from '../net/address.js';
 import { listenTcp } from '../net/listen.js';
-import type { StatsSnapshot, TunnelStats } from '../tunnel/stats.js';
+import type { StatsBook } from '../tunnel/stats-book.js';
+import { HANDSHAKE_BUCKETS, type StatsSnapshot, type TunnelStats } from '../tunnel/stats.js';
 import { VERSION } from '../version.js';
 
 export interface MetricsServer {
@@ -32,135 +39,197 @@ export interface MetricsServer {
   close(): Promise<void>;
 }
 
-/** A registry whose collectors read `stats`, and a scrape that reads them all at one instant. */
+/** A registry whose collectors read a StatsBook, and a scrape that reads it at one instant. */
 export interface TunnelMetrics {
   readonly registry: Registry;
-  /** The Prometheus text, from one snapshot of the stats. */
+  /** The Prometheus text. */
   readonly scrape: () => Promise<string>;
 }
 
-export function metricsRegistry(stats: TunnelStats, transport: string): TunnelMetrics {
+type Labels = Record<string, string>;
+type Sample = { labels: Labels; value: number; metricName?: string };
+type MetricType = 'counter' | 'gauge' | 'histogram';
+
+/** How a handshake failure code counts in steppe_transport_connections_total. */
+const OUTCOME_OF_CODE: Readonly<Record<string, string>> = {
+  ERR_HANDSHAKE_REPLAY: 'replay',
+  ERR_HANDSHAKE_TIMEOUT: 'timeout',
+};
+
+export function metricsRegistry(book: StatsBook): TunnelMetrics {
   const registry = new Registry();
-  registry.setDefaultLabels({ transport, role: stats.role });
+  registry.setDefaultLabels({ role: book.role });
   collectDefaultMetrics({ register: registry });
 
-  // One snapshot per scrape, shared by all collectors of that scrape.
-  let cached: StatsSnapshot | null = null;
-  const snap = (): StatsSnapshot => (cached ??= stats.snapshot());
+  // One snapshot per transport per scrape: every collector of one scrape runs before the event
+  // loop turns (prom-client starts them all at once), so the cache lives until setImmediate.
+  let cached: Map<TunnelStats, StatsSnapshot> | null = null;
+  const snapshots = (): Array<[string, StatsSnapshot]> => {
+    if (cached === null) {
+      cached = new Map();
+      setImmediate(() => (cached = null));
+    }
+    const cache = cached;
+    return book.entries().map(([transport, stats]) => {
+      let s = cache.get(stats);
+      if (s === undefined) {
+        s = stats.snapshot();
+        cache.set(stats, s);
+      }
+      return [transport, s];
+    });
+  };
+  /** A metric whose samples are read per transport from the snapshot. */
+  const metric = (
+    name: string,
+    help: string,
+    type: MetricType,
+    read: (s: StatsSnapshot) => Sample[],
+  ): void => {
+    registry.registerMetric(
+      readMetric(name, help, type, () =>
+        snapshots().flatMap(([transport, snap]) =>
+          read(snap).map((x) => ({ ...x, labels: { ...x.labels, transport } })),
+        ),
+      ),
+    );
+  };
 
-  new Gauge({
-    name: 'steppe_info',
-    help: 'steppe version',
-    labelNames: ['version'],
-    registers: [registry],
-    collect() {
-      this.set({ version: VERSION }, 1);
-    },
-  });
-  new Gauge({
-    name: 'steppe_connections_open',
-    help: 'Relayed connections open now',
-    registers: [registry],
-    collect() {
-      this.set(snap().active);
-    },
-  });
-  monotonic(registry, 'steppe_connections_total', 'Relayed connections since start', [], () => [
-    [{}, snap().total],
+  registry.registerMetric(
+    readMetric('steppe_info', 'steppe version', 'gauge', () => [
+      { labels: { version: VERSION }, value: 1 },
+    ]),
+  );
+  metric('steppe_connections_open', 'Relayed connections open now', 'gauge', (s) => [
+    { labels: {}, value: s.active },
   ]);
-  monotonic(
-    registry,
+  metric('steppe_connections_total', 'Relayed connections since start', 'counter', (s) => [
+    { labels: {}, value: s.total },
+  ]);
+  metric(
     'steppe_bytes_total',
     'Application bytes relayed; up is towards the target',
-    ['direction'],
-    () => {
-      const s = snap();
-      return [
-        [{ direction: 'up' }, s.bytesUp],
-        [{ direction: 'down' }, s.bytesDown],
-      ];
+    'counter',
+    (s) => [
+      { labels: { direction: 'up' }, value: s.bytesUp },
+      { labels: { direction: 'down' }, value: s.bytesDown },
+    ],
+  );
+  metric(
+    'steppe_transport_connections_total',
+    'Transport connections by outcome: ok, failed_handshake (a probe, a wrong cert, garbage), replay, timeout',
+    'counter',
+    (s) => {
+      const by = new Map<string, number>([
+        ['ok', s.handshakesOk],
+        ['failed_handshake', 0],
+        ['replay', 0],
+        ['timeout', 0],
+      ]);
+      for (const [code, n] of s.handshakeFailures) {
+        const outcome = OUTCOME_OF_CODE[code] ?? 'failed_handshake';
+        by.set(outcome, (by.get(outcome) ?? 0) + n);
+      }
+      return [...by].map(([outcome, value]) => ({ labels: { outcome }, value }));
     },
   );
-  monotonic(registry, 'steppe_handshakes_total', 'Transport handshakes', ['result'], () => {
-    const s = snap();
-    return [
-      [{ result: 'ok' }, s.handshakesOk],
-      [{ result: 'failed' }, s.handshakesFailed],
-    ];
-  });
-  monotonic(
-    registry,
+  metric('steppe_handshakes_total', 'Transport handshakes', 'counter', (s) => [
+    { labels: { result: 'ok' }, value: s.handshakesOk },
+    { labels: { result: 'failed' }, value: s.handshakesFailed },
+  ]);
+  metric(
     'steppe_handshake_failures_total',
     'Failed transport handshakes by error code',
-    ['code'],
-    () => [...snap().handshakeFailures].map(([code, n]) => [{ code }, n]),
+    'counter',
+    (s) => [...s.handshakeFailures].map(([code, value]) => ({ labels: { code }, value })),
   );
-  monotonic(
-    registry,
-    'steppe_connect_failures_total',
-    'Onward connections (target, server, SOCKS request) that could not be made',
-    [],
-    () => [[{}, snap().connectFailures]],
+  metric(
+    'steppe_handshake_duration_seconds',
+    'Duration of successful transport handshakes',
+    'histogram',
+    (s) => {
+      const out: Sample[] = [];
+      let cumulative = 0;
+      HANDSHAKE_BUCKETS.forEach((le, i) => {
+        cumulative += s.handshakeBuckets[i] ?? 0;
+        out.push(bucket(String(le), cumulative));
+      });
+      out.push(bucket('+Inf', s.handshakesOk));
+      out.push({
+        metricName: 'steppe_handshake_duration_seconds_sum',
+        labels: {},
+        value: s.handshakeSeconds,
+      });
+      out.push({
+        metricName: 'steppe_handshake_duration_seconds_count',
+        labels: {},
+        value: s.handshakesOk,
+      });
+      return out;
+    },
   );
-  monotonic(
-    registry,
+  metric(
     'steppe_handshake_seconds_total',
     'Seconds spent in successful transport handshakes',
-    [],
-    () => [[{}, snap().handshakeSeconds]],
+    'counter',
+    (s) => [{ labels: {}, value: s.handshakeSeconds }],
   );
-  return {
-    registry,
-    scrape: () => {
-      cached = null;
-      return registry.metrics();
-    },
-  };
+  metric(
+    'steppe_connect_failures_total',
+    'Onward connections (ORPort or Extended ORPort, forward target, bridge, upstream proxy) that could not be made',
+    'counter',
+    (s) => [{ labels: {}, value: s.connectFailures }],
+  );
+  return { registry, scrape: () => registry.metrics() };
 }
 
-type Labels = Record<string, string>;
-
-/** A counter whose value is read from a monotonic source at scrape time. */
-function monotonic(
-  registry: Registry,
-  name: string,
-  help: string,
-  labelNames: string[],
-  read: () => Array<[Labels, number]>,
-): void {
-  const last = new Map<string, number>();
-  new Counter({
-    name,
-    help,
-    labelNames,
-    registers: [registry],
-    collect() {
-      for (const [labels, value] of read()) {
-        const key = JSON.stringify(labels);
-        const delta = value - (last.get(key) ?? 0);
-        if (delta > 0) {
-          this.inc(labels, delta);
-          last.set(key, value);
-        } else if (!last.has(key)) {
-          this.inc(labels, 0);
-          last.set(key, value);
-        }
-      }
-    },
-  });
+function bucket(le: string, value: number): Sample {
+  return { metricName: 'steppe_handshake_duration_seconds_bucket', labels: { le }, value };
 }
 
 /**
- * Serves the registry on http://addr/metrics.
+ * A prom-client metric object whose samples are computed at scrape time. The sources only go
+ * up (or are gauges), so no state is kept here; `aggregator: 'sum'` is how a cluster primary
+ * adds up its workers' samples.
+ */
+function readMetric(
+  name: string,
+  help: string,
+  type: MetricType,
+  read: () => Sample[],
+): Parameters<Registry['registerMetric']>[0] {
+  const get = (): Promise<MetricObjectWithValues<never>> =>
+    Promise.resolve({
+      name,
+      help,
+      type,
+      aggregator: 'sum',
+      values: read(),
+    } as unknown as MetricObjectWithValues<never>);
+  return { name, help, type, aggregator: 'sum', get } as unknown as Parameters<
+    Registry['registerMetric']
+  >[0];
+}
+
+/**
+ * Serves the book's metrics on http://addr/metrics.
  * @throws PtError('ERR_INVALID_CONFIG') when it cannot listen (port in use, ...).
  */
 export async function startMetrics(
   addr: HostPort,
-  stats: TunnelStats,
-  transport: string,
+  book: StatsBook,
   setting = '--metrics',
 ): Promise<MetricsServer> {
-  const { registry, scrape } = metricsRegistry(stats, transport);
+  return serveMetrics(addr, metricsRegistry(book), setting);
+}
+
+/** Serves an already built registry (a cluster primary's aggregate, or metricsRegistry's). */
+export async function serveMetrics(
+  addr: HostPort,
+  metrics: TunnelMetrics,
+  setting = '--metrics',
+): Promise<MetricsServer> {
+  const { registry, scrape } = metrics;
   const handler = (req: IncomingMessage, res: ServerResponse): void => {
     const path = (req.url ?? '/').split('?')[0];
     if (req.method !== 'GET' && req.method !== 'HEAD') {

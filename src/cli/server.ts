@@ -17,6 +17,7 @@ import {
   makeLogger,
   onShutdown,
   parseListen,
+  parseMetricsAddress,
   parsePublicAddress,
   parseTarget,
   pickTransport,
@@ -70,6 +71,7 @@ export function registerServer(program: Command): void {
       "the target is tor's Extended ORPort: authenticate with this cookie file",
     )
     .option('--metrics <addr>', 'serve Prometheus metrics on http://ADDR/metrics')
+    .option('--metrics-public', '--metrics may listen on an address that is not loopback')
     .option('--no-status', 'no live status line (it is shown only when stdout is a terminal)')
     .option('--no-qr', 'no QR code of the share string (shown only when stdout is a terminal)')
     .option('--log-level <level>', 'error, warn, info, debug or off (default: error)')
@@ -139,7 +141,7 @@ async function runServer(cmd: Command): Promise<void> {
   const pubS = s.string('public-address');
   const pub = pubS === undefined ? undefined : parsePublicAddress(pubS);
   const metricsS = s.string('metrics');
-  const metricsAddr = metricsS === undefined ? undefined : parseListen(metricsS, '127.0.0.1');
+  const metricsAddr = parseMetricsAddress(s);
   const dir = stateDir(s.string('state'));
   const logger = makeLogger(s);
 

@@ -22,7 +22,9 @@ import {
 } from './config.js';
 import { encodeShare, ShareStringError } from './share.js';
 import type { MetricsServer } from './metrics.js';
+import { metricsAddressProblem } from './metrics-address.js';
 import type { TunnelStats } from '../tunnel/stats.js';
+import { StatsBook } from '../tunnel/stats-book.js';
 
 /** A mistake in what the user typed or configured: exit status 2. */
 export class UsageError extends Error {
@@ -311,6 +313,19 @@ export async function printIdentity(
 }
 
 /**
+ * The `--metrics` address, or undefined. A non-loopback address without `--metrics-public` is a
+ * usage error: standalone mode refuses to start (someone is at the command line to fix it).
+ */
+export function parseMetricsAddress(settings: Settings): HostPort | undefined {
+  const setting = settings.string('metrics');
+  if (setting === undefined) return undefined;
+  const addr = parseListen(setting, '127.0.0.1');
+  const problem = metricsAddressProblem(addr, settings.bool('metrics-public', false));
+  if (problem !== null) throw new UsageError(`${setting.origin}: ${problem}`);
+  return addr;
+}
+
+/**
  * Starts the opt-in Prometheus listener at `address` (parsed from `setting` up front, so a bad
  * value is a usage error before anything starts), or returns undefined when there is none.
  * Loaded only when asked for: prom-client is the largest dependency of the CLI. When it cannot
@@ -326,7 +341,7 @@ export async function startOptionalMetrics(
   if (address === undefined) return undefined;
   try {
     const { startMetrics } = await import('./metrics.js');
-    return await startMetrics(address, stats, transport, setting?.origin);
+    return await startMetrics(address, StatsBook.of(transport, stats), setting?.origin);
   } catch (e) {
     await closeTunnel();
     throw e;

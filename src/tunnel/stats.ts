@@ -31,7 +31,17 @@ export interface StatsSnapshot {
   readonly connectFailures: number;
   /** Sum of successful handshake durations in seconds, and their count, for averages. */
   readonly handshakeSeconds: number;
+  /**
+   * Successful handshakes by duration: element i counts those that took at most
+   * HANDSHAKE_BUCKETS[i] seconds and more than the bound before it (the last: more than all).
+   */
+  readonly handshakeBuckets: readonly number[];
 }
+
+/** Upper bounds (seconds) of the handshake-duration histogram: LAN to a slow mobile link. */
+export const HANDSHAKE_BUCKETS: readonly number[] = [
+  0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1, 2.5, 5, 10, 30,
+];
 
 /**
  * `up` says which counter of the socket is the upstream direction: 'read' for a socket facing
@@ -42,10 +52,15 @@ export type Orientation = 'read' | 'written';
 interface Tracked {
   readonly socket: ByteCounted;
   readonly up: Orientation;
+  /** Counter values that are not the application's (an Extended ORPort exchange before it). */
+  readonly readBefore: number;
+  readonly writtenBefore: number;
 }
 
 export class TunnelStats {
   readonly role: 'client' | 'server';
+  /** When set, only this transport's handshake events are counted (a process running several). */
+  readonly transport: string | undefined;
   #total = 0;
   #closedUp = 0;
   #closedDown = 0;
@@ -55,12 +70,18 @@ export class TunnelStats {
   #connectFailures = 0;
   readonly #failures = new Map<string, number>();
   readonly #open = new Set<Tracked>();
+  readonly #buckets: number[] = new Array<number>(HANDSHAKE_BUCKETS.length + 1).fill(0);
   readonly #onHandshake = (message: unknown): void => {
     const ev = message as HandshakeEvent;
     if (ev.role !== this.role) return;
+    if (this.transport !== undefined && ev.transport !== this.transport) return;
     if (ev.ok) {
       this.#ok += 1;
-      this.#hsSeconds += ev.ms / 1000;
+      const seconds = ev.ms / 1000;
+      this.#hsSeconds += seconds;
+      const i = HANDSHAKE_BUCKETS.findIndex((le) => seconds <= le);
+      const k = i === -1 ? HANDSHAKE_BUCKETS.length : i;
+      this.#buckets[k] = (this.#buckets[k] ?? 0) + 1;
     } else {
       this.#failed += 1;
       const code = ev.code ?? 'unknown';
@@ -69,8 +90,9 @@ export class TunnelStats {
   };
   #subscribed = false;
 
-  constructor(role: 'client' | 'server') {
+  constructor(role: 'client' | 'server', transport?: string) {
     this.role = role;
+    this.transport = transport;
   }
 
   /** Starts listening to handshake events. */
@@ -88,10 +110,20 @@ export class TunnelStats {
 
   /**
    * Counts a relayed connection from now until the returned function is called (once, when it
-   * closes). Bytes are read from the socket's counters on demand.
+   * closes). Bytes are read from the socket's counters on demand, minus `before`: what the
+   * socket carried before the application's bytes (default nothing).
    */
-  open(socket: ByteCounted, up: Orientation): () => { up: number; down: number } {
-    const t: Tracked = { socket, up };
+  open(
+    socket: ByteCounted,
+    up: Orientation,
+    before: Partial<ByteCounted> = {},
+  ): () => { up: number; down: number } {
+    const t: Tracked = {
+      socket,
+      up,
+      readBefore: before.bytesRead ?? 0,
+      writtenBefore: before.bytesWritten ?? 0,
+    };
     this.#open.add(t);
     this.#total += 1;
     let done = false;
@@ -129,12 +161,13 @@ export class TunnelStats {
       handshakeFailures: new Map(this.#failures),
       connectFailures: this.#connectFailures,
       handshakeSeconds: this.#hsSeconds,
+      handshakeBuckets: [...this.#buckets],
     };
   }
 }
 
 function bytesOf(t: Tracked): { up: number; down: number } {
-  const r = t.socket.bytesRead;
-  const w = t.socket.bytesWritten;
+  const r = t.socket.bytesRead - t.readBefore;
+  const w = t.socket.bytesWritten - t.writtenBefore;
   return t.up === 'read' ? { up: r, down: w } : { up: w, down: r };
 }

@@ -153,6 +153,11 @@ test('a port in use', { timeout: 30_000 }, async () => {
     1,
     new RegExp(`${inUse.source}.*\\(--metrics\\)`),
   );
+  await expectFailure(
+    ['client', '--connect', server.share, '--listen', '0', '--metrics', '0.0.0.0:0'],
+    2,
+    /--metrics: the metrics address 0\.0\.0\.0:0 is not loopback; .* needs --metrics-public/,
+  );
 });
 
 test('a malformed share string', async () => {

@@ -24,6 +24,7 @@ test('the line: connections, bytes, failed handshakes, connect failures when any
     handshakeFailures: new Map([['ERR_HANDSHAKE_TIMEOUT', 1]]),
     connectFailures: 0,
     handshakeSeconds: 1,
+    handshakeBuckets: [],
   };
   assert.equal(
     formatStatus('steppe server obfs4', snap),

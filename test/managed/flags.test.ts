@@ -10,6 +10,8 @@ test("managed flags: steppe's spellings and obfs4proxy's", () => {
     logFile: null,
     help: false,
     version: false,
+    metrics: null,
+    metricsPublic: false,
   };
   assert.deepEqual(parseManagedFlags([]), off);
   assert.deepEqual(parseManagedFlags(['-enableLogging', '-logLevel', 'INFO', '-unsafeLogging']), {
@@ -37,6 +39,17 @@ test("managed flags: steppe's spellings and obfs4proxy's", () => {
   });
   assert.deepEqual(parseManagedFlags(['-version']), { ...off, version: true });
   assert.deepEqual(parseManagedFlags(['-h']), { ...off, help: true });
+  assert.deepEqual(parseManagedFlags(['--metrics', '127.0.0.1:9810', '--metrics-public']), {
+    ...off,
+    metrics: { host: '127.0.0.1', port: 9810 },
+    metricsPublic: true,
+  });
+  assert.deepEqual(parseManagedFlags(['-metrics=[::1]:0']), {
+    ...off,
+    metrics: { host: '::1', port: 0 },
+  });
+  assert.throws(() => parseManagedFlags(['--metrics', '9810']), FlagError);
+  assert.throws(() => parseManagedFlags(['--metrics-public=maybe']), /true or false/);
 });
 
 test('managed flags: errors say what is accepted', () => {

@@ -1,0 +1,43 @@
+import { TunnelStats } from './stats.js';
+
+export type Role = 'client' | 'server';
+
+/**
+ * The TunnelStats of every transport one process runs (standalone: one; managed: one per
+ * transport tor asked for), created on first use. The metrics read whatever is in it at scrape
+ * time, so transports launched after the metrics server started are served too.
+ */
+export class StatsBook {
+  readonly role: Role;
+  readonly #byTransport = new Map<string, TunnelStats>();
+
+  constructor(role: Role) {
+    this.role = role;
+  }
+
+  /** A book holding one existing TunnelStats (standalone mode). */
+  static of(transport: string, stats: TunnelStats): StatsBook {
+    const book = new StatsBook(stats.role);
+    book.#byTransport.set(transport, stats);
+    return book;
+  }
+
+  /** This transport's stats, started (listening to handshake events) on first use. */
+  for(transport: string): TunnelStats {
+    let stats = this.#byTransport.get(transport);
+    if (stats === undefined) {
+      stats = new TunnelStats(this.role, transport);
+      stats.start();
+      this.#byTransport.set(transport, stats);
+    }
+    return stats;
+  }
+
+  entries(): Array<[string, TunnelStats]> {
+    return [...this.#byTransport];
+  }
+
+  stop(): void {
+    for (const stats of this.#byTransport.values()) stats.stop();
+  }
+}
