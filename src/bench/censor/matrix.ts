@@ -76,6 +76,12 @@ export interface CellResult {
   readonly prober?: { readonly code: string; readonly reasons: readonly string[] };
   /** Why the cell got its code, in words. */
   readonly why: string;
+  /**
+   * A peer of the row (a PT process) that went down during an earlier measurement of this cell:
+   * "peer crashed: <its panic or last stderr line>". The cell was measured again after a restart;
+   * its code is that of the measurement no crash touched.
+   */
+  readonly peerCrashes?: readonly string[];
   /** A sample of the verdict log (each distinct model/rule/verdict, a few times). */
   readonly evidence: readonly VerdictRecord[];
   readonly durationMs: number;
@@ -426,19 +432,21 @@ export async function runRow(
   let cells: CellResult[];
   try {
     cells = await mapLimit(columns, o.columnParallel ?? 1, async (column) => {
-      const cell = await runCell({
-        row,
-        column,
-        traffic,
-        env: { target: traffic.target, traffic, nationalCa: ca },
-        seed: o.seed ?? 1,
-        timeScale: o.timeScale ?? 0.01,
-        attempts: o.attempts ?? 8,
-        flows: Math.min(o.flows ?? 200, row.maxFlows ?? Infinity),
-        timeoutMs: Math.max(o.timeoutMs ?? 2500, row.minTimeoutMs ?? 0),
-        bytes: o.bytes ?? 32 * 1024,
-        concurrency: o.concurrency ?? 16,
-      });
+      const cell = await measureCell(traffic, (t) =>
+        runCell({
+          row,
+          column,
+          traffic: t,
+          env: { target: t.target, traffic: t, nationalCa: ca },
+          seed: o.seed ?? 1,
+          timeScale: o.timeScale ?? 0.01,
+          attempts: o.attempts ?? 8,
+          flows: Math.min(o.flows ?? 200, row.maxFlows ?? Infinity),
+          timeoutMs: Math.max(o.timeoutMs ?? 2500, row.minTimeoutMs ?? 0),
+          bytes: o.bytes ?? 32 * 1024,
+          concurrency: o.concurrency ?? 16,
+        }),
+      );
       o.onCell?.(cell, row, column);
       return cell;
     });
@@ -446,6 +454,59 @@ export async function runRow(
     await traffic.close();
   }
   return cells;
+}
+
+/** Measurements of one cell before it is given up as "error" when a peer crashes every time. */
+export const MAX_MEASUREMENTS = 3;
+
+/**
+ * Runs a cell; when a peer of the row went down meanwhile (traffic.peers), the peer is restarted
+ * and the cell measured again: a dead bridge is not a censor's block. The crashes are reported in
+ * the cell. A cell whose every measurement met a crash is an "error", never a block.
+ */
+export async function measureCell(
+  traffic: RunningTraffic,
+  run: (t: RunningTraffic) => Promise<CellResult>,
+): Promise<CellResult> {
+  const crashes: string[] = [];
+  const withCrashes = (cell: CellResult, why: string, failed: boolean): CellResult => {
+    const { matches: _m, ...rest } = cell;
+    const matches = failed ? satisfies('error', cell.expected) : cell.matches;
+    return {
+      ...rest,
+      ...(failed ? { code: 'error' as const, label: 'error' } : {}),
+      ...(matches === undefined ? {} : { matches }),
+      why,
+      peerCrashes: crashes.map((c) => `peer crashed: ${c}`),
+    };
+  };
+  for (let i = 1; ; i++) {
+    const since = traffic.peers?.generation ?? 0;
+    const cell = await run(traffic);
+    let down: string[];
+    try {
+      down = (await traffic.peers?.crashesSince(since)) ?? [];
+    } catch (e) {
+      crashes.push(`and could not be restarted: ${e instanceof Error ? e.message : String(e)}`);
+      return withCrashes(cell, `a peer of the row went down: ${crashes.join('; ')}`, true);
+    }
+    if (down.length === 0) {
+      if (crashes.length === 0) return cell;
+      return withCrashes(
+        cell,
+        `${cell.why}; measured again after a peer crashed (${crashes.join('; ')})`,
+        false,
+      );
+    }
+    crashes.push(...down);
+    if (i >= MAX_MEASUREMENTS) {
+      return withCrashes(
+        cell,
+        `a peer crashed during each of ${MAX_MEASUREMENTS} measurements: ${crashes.join('; ')}`,
+        true,
+      );
+    }
+  }
 }
 
 /** A lazily created national CA shared by every cell of a run. */

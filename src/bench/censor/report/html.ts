@@ -58,6 +58,7 @@ function cellSection(c: CellResult, rowLabel: string, colLabel: string): string 
       `prober verdict ${c.prober.code}: ${c.prober.reasons.join('; ') || 'nothing distinguishing'}`,
     );
   if (c.attempts.failures.length) facts.push(`client errors: ${c.attempts.failures.join('; ')}`);
+  if (c.peerCrashes?.length) facts.push(...c.peerCrashes);
   const rows = c.evidence
     .map(
       (e) =>

@@ -70,5 +70,12 @@ export function renderTable(r: MatrixReport, o: TableOptions = {}): string {
       ? `Every cell with a definite code in censors.md §6.4 matches (${r.cells.filter((c) => c.matches === true).length} cells).`
       : `${mismatches.length} cell(s) differ from censors.md §6.4 (marked "!"): ${mismatches.map((c) => `${c.row} × ${c.column}`).join(', ')}`,
   );
+  const crashed = r.cells.filter((c) => c.peerCrashes?.length);
+  if (crashed.length > 0) {
+    lines.push(
+      `${crashed.length} cell(s) measured again because a peer of the row crashed (not the censor):`,
+    );
+    for (const c of crashed) lines.push(`  ${c.row} × ${c.column}: ${c.peerCrashes?.join('; ')}`);
+  }
   return lines.join('\n');
 }

@@ -4,6 +4,7 @@ import { createServer, type AddressInfo, type Socket } from 'node:net';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { trackChild } from './children.js';
+import { childPeer, PeerWatch, StderrLog, type Peer } from './peers.js';
 import { connectTcp, echoCheck, readExactly, runAttempt, serveEcho } from './session.js';
 import type { Endpoint, RunningTraffic, TrafficKind } from './types.js';
 
@@ -22,6 +23,7 @@ export async function obfs4proxyAvailable(): Promise<true | string> {
 interface Managed {
   readonly child: ChildProcess;
   readonly lines: string[];
+  readonly stderr: StderrLog;
 }
 
 /**
@@ -35,9 +37,12 @@ async function spawnManaged(
 ): Promise<Managed> {
   const child = spawn(OBFS4PROXY, [], {
     env: { ...env, TOR_PT_MANAGED_TRANSPORT_VER: '1', TOR_PT_EXIT_ON_STDIN_CLOSE: '1' },
-    stdio: ['pipe', 'pipe', 'ignore'],
+    stdio: ['pipe', 'pipe', 'pipe'],
   });
   trackChild(child);
+  // Kept for the report when it dies (its panic line); a child that died must not EPIPE us.
+  const stderr = new StderrLog(child);
+  child.stdin?.on('error', () => {});
   const lines: string[] = [];
   await new Promise<void>((resolve, reject) => {
     let buf = '';
@@ -72,7 +77,7 @@ async function spawnManaged(
       }
     });
   });
-  return { child, lines };
+  return { child, lines, stderr };
 }
 
 async function stop(m: Managed): Promise<void> {
@@ -90,6 +95,10 @@ export interface Obfs4proxyServer {
   readonly cert: string;
   readonly iatMode: number;
   readonly pid: number;
+  /** Holds obfs4_state.json (the identity), until close(). */
+  readonly stateDir: string;
+  /** Down when the process exited or its bridge port stopped accepting. */
+  readonly peer: Peer;
   close(): Promise<void>;
 }
 
@@ -140,11 +149,14 @@ export async function startObfs4proxyServer(
     await stop(m);
     throw new Error(`unexpected SMETHOD line: ${line}`);
   }
+  const endpoint = { host: addr[1]!, port: Number(addr[2]) };
   return {
-    endpoint: { host: addr[1]!, port: Number(addr[2]) },
+    endpoint,
     cert,
     iatMode: iat,
     pid: m.child.pid ?? -1,
+    stateDir,
+    peer: childPeer('obfs4proxy server', m.child, m.stderr, () => endpoint),
     async close() {
       await stop(m);
       for (const s of echoSockets) s.destroy();
@@ -156,6 +168,9 @@ export async function startObfs4proxyServer(
 
 export interface Obfs4proxyClient {
   readonly socks: Endpoint;
+  readonly pid: number;
+  /** Down when the process exited or its SOCKS port stopped accepting. */
+  readonly peer: Peer;
   close(): Promise<void>;
 }
 
@@ -172,8 +187,11 @@ export async function startObfs4proxyClient(): Promise<Obfs4proxyClient> {
     await stop(m);
     throw new Error(`unexpected CMETHOD line: ${line}`);
   }
+  const socks = { host: addr[1]!, port: Number(addr[2]) };
   return {
-    socks: { host: addr[1]!, port: Number(addr[2]) },
+    socks,
+    pid: m.child.pid ?? -1,
+    peer: childPeer('obfs4proxy client', m.child, m.stderr, () => socks),
     async close() {
       await stop(m);
       await rm(stateDir, { recursive: true, force: true });
@@ -234,7 +252,7 @@ export function obfs4proxyReference(iatMode: 0 | 1 | 2): TrafficKind {
     group: 'reference',
     available: obfs4proxyAvailable,
     async start(): Promise<RunningTraffic> {
-      const server = await startObfs4proxyServer({ iatMode });
+      let server = await startObfs4proxyServer({ iatMode });
       let client: Obfs4proxyClient;
       try {
         client = await startObfs4proxyClient();
@@ -242,10 +260,29 @@ export function obfs4proxyReference(iatMode: 0 | 1 | 2): TrafficKind {
         await server.close();
         throw e;
       }
+      // The identity survives a restart (the state file is copied), so the bridge line does too.
       const args = `cert=${server.cert};iat-mode=${iatMode}`;
+      const peers = new PeerWatch(
+        () => [server.peer, client.peer],
+        async () => {
+          if ((await server.peer.health()) !== undefined) {
+            const next = await startObfs4proxyServer({ iatMode, stateFrom: server.stateDir });
+            await server.close();
+            server = next;
+          }
+          if ((await client.peer.health()) !== undefined) {
+            const next = await startObfs4proxyClient();
+            await client.close();
+            client = next;
+          }
+        },
+      );
       return {
-        target: server.endpoint,
+        get target() {
+          return server.endpoint;
+        },
         description: `Bridge obfs4 ${server.endpoint.host}:${server.endpoint.port} cert=${server.cert} iat-mode=${iatMode}`,
+        peers,
         attempt: (via, a) =>
           runAttempt(a.timeoutMs, async ({ signal, stage, own, count }) => {
             stage('handshake');

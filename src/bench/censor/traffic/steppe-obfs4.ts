@@ -3,6 +3,7 @@ import { createServer, type AddressInfo, type Server, type Socket } from 'node:n
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { obfs4, type IatMode, type Obfs4ServerFactory } from '../../../index.js';
+import { accepting, PeerWatch } from './peers.js';
 import { connectTcp, echoCheck, runAttempt, serveEcho } from './session.js';
 import type { Endpoint, RunningTraffic, TrafficKind } from './types.js';
 
@@ -46,6 +47,8 @@ export async function startSteppeObfs4Server(opts: SteppeObfs4Options): Promise<
     // On failure the factory applies obfs4's probe-resistance policy to the socket itself.
     factory.accept(s).then(serveEcho, () => {});
   });
+  // An accept error (EMFILE) must not take the bench down; the peer check notices a dead port.
+  server.on('error', () => {});
   await new Promise<void>((r) => server.listen(0, '127.0.0.1', r));
   const port = (server.address() as AddressInfo).port;
   return {
@@ -97,10 +100,32 @@ export function steppeObfs4(iatMode: IatMode): TrafficKind {
     group: 'transport',
     available: () => Promise.resolve(true),
     async start() {
-      const srv = await startSteppeObfs4Server({ iatMode });
+      // Our own state directory, so that a restarted server keeps the identity (bridge line).
+      const stateDir = await mkdtemp(join(tmpdir(), 'steppe-bench-obfs4-'));
+      let srv = await startSteppeObfs4Server({ iatMode, stateDir });
+      const peers = new PeerWatch(
+        () => [
+          {
+            name: 'steppe server',
+            health: async () => {
+              const why = await accepting(srv.endpoint);
+              return why === undefined
+                ? undefined
+                : `steppe server stopped listening on ${srv.endpoint.host}:${srv.endpoint.port} (${why})`;
+            },
+          },
+        ],
+        async () => {
+          await srv.close();
+          srv = await startSteppeObfs4Server({ iatMode, stateDir });
+        },
+      );
       return {
-        target: srv.endpoint,
+        get target() {
+          return srv.endpoint;
+        },
         description: srv.factory.bridgeLine(`${srv.endpoint.host}:${srv.endpoint.port}`),
+        peers,
         attempt: (via, o) => steppeObfs4Session(via, srv.cert, iatMode, o),
         authenticatedProbe: async (target, signal) => {
           try {
@@ -117,7 +142,10 @@ export function steppeObfs4(iatMode: IatMode): TrafficKind {
             return false;
           }
         },
-        close: () => srv.close(),
+        async close() {
+          await srv.close();
+          await rm(stateDir, { recursive: true, force: true });
+        },
       };
     },
   };

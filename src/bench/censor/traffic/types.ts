@@ -2,6 +2,7 @@
  * Traffic under test: the rows of the transport × censor matrix. Each kind starts its own server
  * on loopback (the middlebox's upstream) and makes client sessions through a given address.
  */
+import type { PeerWatch } from './peers.js';
 
 export interface Endpoint {
   readonly host: string;
@@ -43,6 +44,12 @@ export interface RunningTraffic {
   readonly authenticatedProbe?: (target: Endpoint, signal: AbortSignal) => Promise<boolean>;
   /** The bridge line or equivalent, for reports. */
   readonly description?: string;
+  /**
+   * The processes this row depends on, for rows whose server or client can crash on its own (a
+   * PT process): the matrix remeasures a cell during which one went down, after a restart.
+   * `target` may change with a restart (a new port); the identity (bridge line) stays.
+   */
+  readonly peers?: PeerWatch;
   close(): Promise<void>;
 }
 
