@@ -6,11 +6,17 @@
  * resources by type (a growing count of, say, Timeout names the leak). Nothing runs per
  * connection: the cost is one event-loop-delay timer and a handler that sleeps until signalled.
  */
-import { appendFileSync } from 'node:fs';
+import { appendFileSync, existsSync, unlinkSync } from 'node:fs';
 import { join } from 'node:path';
 import { monitorEventLoopDelay } from 'node:perf_hooks';
+import { writeHeapSnapshot } from 'node:v8';
 
 export const DIAG_FILE = 'soak-diag.jsonl';
+/**
+ * When this file exists in the state directory at a SIGUSR2, the hook also writes a heap snapshot
+ * (soak-<seq>.heapsnapshot, after the GC) and removes the file: for hunting a leak by hand.
+ */
+export const SNAPSHOT_REQUEST = 'soak-heapsnapshot-request';
 
 /** One line of soak-diag.jsonl. */
 export interface DiagSample {
@@ -59,6 +65,11 @@ if (stateDir !== undefined && stateDir !== '') {
       resources,
     };
     eld.reset();
+    const request = join(stateDir, SNAPSHOT_REQUEST);
+    if (existsSync(request)) {
+      unlinkSync(request);
+      writeHeapSnapshot(join(stateDir, `soak-${sample.seq}.heapsnapshot`));
+    }
     appendFileSync(file, JSON.stringify(sample) + '\n');
   });
 }

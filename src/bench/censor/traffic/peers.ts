@@ -70,14 +70,19 @@ export function childPeer(
   return {
     name,
     async health() {
-      const status = child.exitCode ?? child.signalCode;
-      if (status !== null) {
+      const exited = (): string | undefined => {
+        const status = child.exitCode ?? child.signalCode;
+        if (status === null) return undefined;
         const line = stderr.lastLine();
         return `${name} exited (${status})${line === '' ? '' : `: ${line}`}`;
-      }
+      };
+      if (exited() !== undefined) return exited();
       const ep = endpoint();
       const why = await accepting(ep);
       if (why === undefined) return undefined;
+      // A process that just died closes its sockets before Node sees its exit: say "exited" then.
+      await new Promise((r) => setTimeout(r, 200));
+      if (exited() !== undefined) return exited();
       const line = stderr.lastLine();
       return `${name} stopped listening on ${ep.host}:${ep.port} (${why})${line === '' ? '' : `: ${line}`}`;
     },
@@ -118,8 +123,10 @@ export class PeerWatch {
       );
       if (down.length > 0) {
         for (const reason of down) this.crashes.push({ generation: this.generation, reason });
-        this.generation++;
+        // Counted once the restart is done: a cell that starts meanwhile meets the dead peer, so
+        // it must still see this crash when it ends.
         await this.restart(down);
+        this.generation++;
       }
       return this.crashes.filter((c) => c.generation >= since).map((c) => c.reason);
     };
