@@ -34,6 +34,20 @@ export interface ConnectionClosedEvent extends ConnectionOpenedEvent {
   error?: string;
 }
 
+/** Publishes a handshake event; `startedMs` is the performance.now() of the handshake's start. */
+export function publishHandshake(
+  transport: string,
+  role: 'client' | 'server',
+  ok: boolean,
+  startedMs: number,
+  code?: string,
+): void {
+  if (!channels.handshake.hasSubscribers) return;
+  const ev: HandshakeEvent = { transport, role, ok, ms: performance.now() - startedMs };
+  if (code !== undefined) ev.code = code;
+  channels.handshake.publish(ev);
+}
+
 /** Publishes a connectionOpened event (free when nobody subscribes). */
 export function publishConnectionOpened(transport: string, role: 'client' | 'server'): void {
   if (!channels.connectionOpened.hasSubscribers) return;

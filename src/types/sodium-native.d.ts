@@ -15,6 +15,7 @@ declare module 'sodium-native' {
     crypto_scalarmult_ed25519_base_noclamp(q: Bytes, n: Bytes): void;
     crypto_core_ed25519_add(r: Bytes, p: Bytes, q: Bytes): void;
     crypto_shorthash(out: Bytes, input: Bytes, k: Bytes): void;
+    crypto_hash_sha256(out: Bytes, input: Bytes): void;
     crypto_hash_sha512(out: Bytes, input: Bytes): void;
   };
   export default sodium;

@@ -58,7 +58,7 @@ async function startManaged(
       reject(new Error(`obfs4proxy exited (${c}) before reporting a method`)),
     );
     lines.on('line', (line) => {
-      const m = /^(?:SMETHOD obfs4 (\S+)(?: ARGS:(\S*))?|CMETHOD obfs4 socks5 (\S+))$/.exec(line);
+      const m = /^(?:SMETHOD \w+ (\S+)(?: ARGS:(\S*))?|CMETHOD \w+ socks5 (\S+))$/.exec(line);
       if (m) {
         clearTimeout(timer);
         resolve({ addr: m[1] ?? m[3]!, args: m[2] ?? '' });
@@ -91,27 +91,39 @@ async function startManaged(
   };
 }
 
-/** obfs4proxy as a bridge: obfs4 on 127.0.0.1:<random>, forwarding to orPort. */
+/**
+ * obfs4proxy as a bridge: `transport` (default obfs4) on 127.0.0.1:<random>, forwarding to
+ * orPort.
+ */
 export function startObfs4proxyServer(opts: {
   orPort: number;
   iatMode?: number;
   stateDir?: string;
+  transport?: 'obfs4' | 'obfs3' | 'obfs2';
 }): Promise<ManagedPt> {
   const stateDir = opts.stateDir ?? mkdtempSync(join(tmpdir(), 'steppe-o4s-'));
+  const transport = opts.transport ?? 'obfs4';
   return startManaged(
     {
-      TOR_PT_SERVER_TRANSPORTS: 'obfs4',
-      TOR_PT_SERVER_BINDADDR: 'obfs4-127.0.0.1:0',
+      TOR_PT_SERVER_TRANSPORTS: transport,
+      TOR_PT_SERVER_BINDADDR: `${transport}-127.0.0.1:0`,
       TOR_PT_ORPORT: `127.0.0.1:${opts.orPort}`,
-      TOR_PT_SERVER_TRANSPORT_OPTIONS: `obfs4:iat-mode=${opts.iatMode ?? 0}`,
+      ...(transport === 'obfs4'
+        ? { TOR_PT_SERVER_TRANSPORT_OPTIONS: `obfs4:iat-mode=${opts.iatMode ?? 0}` }
+        : {}),
     },
     stateDir,
     opts.stateDir !== undefined,
   );
 }
 
-/** obfs4proxy as a client: a SOCKS5 listener taking cert=...;iat-mode=N as username. */
-export function startObfs4proxyClient(): Promise<ManagedPt> {
+/**
+ * obfs4proxy as a client: a SOCKS5 listener for `transport` (default obfs4; its args, such as
+ * cert=...;iat-mode=N, go in the username).
+ */
+export function startObfs4proxyClient(
+  transport: 'obfs4' | 'obfs3' | 'obfs2' = 'obfs4',
+): Promise<ManagedPt> {
   const stateDir = mkdtempSync(join(tmpdir(), 'steppe-o4c-'));
-  return startManaged({ TOR_PT_CLIENT_TRANSPORTS: 'obfs4' }, stateDir, false);
+  return startManaged({ TOR_PT_CLIENT_TRANSPORTS: transport }, stateDir, false);
 }

@@ -45,16 +45,20 @@ export async function socks5Connect(
 ): Promise<Socket> {
   const s = connect(proxyPort, '127.0.0.1');
   await new Promise<void>((r, j) => s.once('connect', r).once('error', j));
-  s.write(Uint8Array.of(5, 1, 2));
+  // Without args tor offers "no authentication" only (RFC 1929 has no empty username).
+  const wanted = args === '' ? 0 : 2;
+  s.write(Uint8Array.of(5, 1, wanted));
   const method = await readExactly(s, 2);
-  if (method[1] !== 2) throw new Error(`socks: proxy chose method ${method[1]}`);
-  // pt-spec 3.5: args longer than 255 bytes spill into the password field
-  const raw = Buffer.from(args);
-  const user = raw.subarray(0, Math.min(255, raw.length));
-  const pass = raw.length > 255 ? raw.subarray(255) : Buffer.from([0]);
-  s.write(Buffer.concat([Buffer.of(1, user.length), user, Buffer.of(pass.length), pass]));
-  const auth = await readExactly(s, 2);
-  if (auth[1] !== 0) throw new Error(`socks: auth rejected (${auth[1]})`);
+  if (method[1] !== wanted) throw new Error(`socks: proxy chose method ${method[1]}`);
+  if (wanted === 2) {
+    // pt-spec 3.5: args longer than 255 bytes spill into the password field
+    const raw = Buffer.from(args);
+    const user = raw.subarray(0, Math.min(255, raw.length));
+    const pass = raw.length > 255 ? raw.subarray(255) : Buffer.from([0]);
+    s.write(Buffer.concat([Buffer.of(1, user.length), user, Buffer.of(pass.length), pass]));
+    const auth = await readExactly(s, 2);
+    if (auth[1] !== 0) throw new Error(`socks: auth rejected (${auth[1]})`);
+  }
   const ip = target.host.split('.').map(Number);
   s.write(Buffer.of(5, 1, 0, 1, ...ip, target.port >> 8, target.port & 0xff));
   const reply = await readExactly(s, 10);
