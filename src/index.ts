@@ -31,6 +31,21 @@ export {
   type IatMode,
   type ServerState,
 } from './transports/obfs4/index.js';
+export {
+  obfs3,
+  obfs3Transport,
+  Obfs3ServerFactory,
+  type Obfs3DialOptions,
+  type Obfs3ServerOptions,
+} from './transports/obfs3/index.js';
+export {
+  obfs2,
+  obfs2Transport,
+  Obfs2ServerFactory,
+  type Obfs2DialOptions,
+  type Obfs2ServerOptions,
+} from './transports/obfs2/index.js';
+export { CodecStream } from './transports/codec-stream.js';
 export { channels } from './diagnostics.js';
 export type {
   HandshakeEvent,

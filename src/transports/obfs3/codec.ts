@@ -21,10 +21,17 @@ export class Obfs3Codec implements StreamCodec {
   readonly #tx: CtrStream;
   readonly #rx: CtrStream;
   readonly #rng: RandomSource;
+  readonly #magicPadLength: number | undefined;
   #txMagic: Uint8Array | null;
   #scanner: MagicScanner | null;
 
-  constructor(keys: Obfs3Keys, initiator: boolean, rng: RandomSource = systemRandom) {
+  /** `magicPadLength` is a test seam for the padding before the magic. */
+  constructor(
+    keys: Obfs3Keys,
+    initiator: boolean,
+    rng: RandomSource = systemRandom,
+    magicPadLength?: number,
+  ) {
     const send = initiator ? keys.initiator : keys.responder;
     const recv = initiator ? keys.responder : keys.initiator;
     this.#tx = aes128Ctr(send.key, send.counter);
@@ -32,12 +39,14 @@ export class Obfs3Codec implements StreamCodec {
     this.#txMagic = initiator ? keys.initiatorMagic : keys.responderMagic;
     this.#scanner = new MagicScanner(initiator ? keys.responderMagic : keys.initiatorMagic);
     this.#rng = rng;
+    this.#magicPadLength = magicPadLength;
   }
 
   encode(data: Uint8Array): Uint8Array {
     const body = this.#tx.update(data);
     if (this.#txMagic === null) return body;
-    const pad = randomBytes(randomIntRange(0, MAX_SEND_PADDING, this.#rng), this.#rng);
+    const padLength = this.#magicPadLength ?? randomIntRange(0, MAX_SEND_PADDING, this.#rng);
+    const pad = randomBytes(padLength, this.#rng);
     const out = concatBytes(pad, this.#txMagic, body);
     this.#txMagic = null;
     return out;

@@ -27,6 +27,8 @@ export interface Obfs3HandshakeParams {
   /** Test seam; a fresh keypair otherwise. */
   readonly keypair?: UniformDhKeypair;
   readonly rng?: RandomSource;
+  /** Test seam: the padding length after the public key. */
+  readonly padLength?: number;
 }
 
 export interface Obfs3HandshakeResult {
@@ -39,17 +41,19 @@ export class Obfs3Handshake {
   readonly #initiator: boolean;
   readonly #keypair: UniformDhKeypair;
   readonly #rng: RandomSource;
+  readonly #padLength: number | undefined;
   #received: Uint8Array = new Uint8Array(0);
 
   constructor(p: Obfs3HandshakeParams) {
     this.#initiator = p.initiator;
     this.#rng = p.rng ?? systemRandom;
     this.#keypair = p.keypair ?? generateUniformDhKeypair(this.#rng);
+    this.#padLength = p.padLength;
   }
 
   /** PUB ‖ WR(PADLEN), PADLEN uniform in [0, 4097]. */
   hello(): Uint8Array {
-    const pad = randomIntRange(0, MAX_SEND_PADDING, this.#rng);
+    const pad = this.#padLength ?? randomIntRange(0, MAX_SEND_PADDING, this.#rng);
     return concatBytes(this.#keypair.publicKey, randomBytes(pad, this.#rng));
   }
 
