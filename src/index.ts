@@ -46,6 +46,22 @@ export {
   type Obfs2ServerOptions,
 } from './transports/obfs2/index.js';
 export { CodecStream } from './transports/codec-stream.js';
+export {
+  createIdentity,
+  readIdentity,
+  writeIdentity,
+  existingIdentityFiles,
+  type IdentityOptions,
+} from './identity.js';
+export type { TransportIdentity, IdentityOps } from './transports/types.js';
+export {
+  directConnector,
+  proxyConnector,
+  openDialSocket,
+  type Connector,
+  type DialTarget,
+  type DirectConnectorOptions,
+} from './net/connector.js';
 export { channels } from './diagnostics.js';
 export type {
   HandshakeEvent,

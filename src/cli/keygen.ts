@@ -2,12 +2,11 @@
  * `steppe keygen`: creates a new server identity in a state directory (for obfs4:
  * obfs4_state.json and obfs4_bridgeline.txt, the format obfs4proxy and managed mode use) and
  * prints its bridge line, plus the share string when the address is known. Transport-neutral:
- * the transport creates its identity in a fresh directory, whose files are then moved into
- * place, so existing files are never half-overwritten.
+ * createIdentity makes the identity in memory and writeIdentity writes each file atomically, so
+ * existing files are never half-overwritten.
  */
-import { mkdir, mkdtemp, readdir, rename, rm, stat } from 'node:fs/promises';
-import { join } from 'node:path';
 import { Command } from 'commander';
+import { createIdentity, existingIdentityFiles, writeIdentity } from '../identity.js';
 import {
   configureCommand,
   pickTransport,
@@ -19,7 +18,6 @@ import {
   transportNames,
   UsageError,
 } from './standalone.js';
-import { PtError } from '../errors.js';
 
 export const KEYGEN_DESCRIPTION =
   'create a new server identity in the state directory and print its bridge line';
@@ -65,45 +63,18 @@ async function runKeygen(cmd: Command): Promise<void> {
   }
   const force = s.bool('force', false);
 
-  try {
-    await mkdir(dir, { recursive: true, mode: 0o700 });
-  } catch (e) {
-    throw new PtError('ERR_INVALID_STATE', `cannot create ${dir}: ${(e as Error).message}`);
+  const identity = createIdentity({ transport, options });
+  const clash = await existingIdentityFiles(dir, identity);
+  if (clash.length > 0 && !force) {
+    throw new UsageError(
+      `${dir} already holds an identity (${clash.join(', ')}); keep it, or pass --force to replace it (clients holding the old cert stop working)`,
+    );
   }
-  const tmp = await mkdtemp(join(dir, '.keygen-')).catch((e: unknown) => {
-    throw new PtError('ERR_INVALID_STATE', `cannot write in ${dir}: ${(e as Error).message}`);
-  });
-  let clientArgs;
-  try {
-    // Not closed: nothing was accepted, so the transport has nothing more to save.
-    const factory = await transport.createServer({ stateDir: tmp, options });
-    clientArgs = factory.clientArgs;
-    const made = await readdir(tmp);
-    const clash: string[] = [];
-    for (const f of made) {
-      if (await exists(join(dir, f))) clash.push(f);
-    }
-    if (clash.length > 0 && !force) {
-      throw new UsageError(
-        `${dir} already holds an identity (${clash.join(', ')}); keep it, or pass --force to replace it (clients holding the old cert stop working)`,
-      );
-    }
-    for (const f of made) await rename(join(tmp, f), join(dir, f));
-  } finally {
-    await rm(tmp, { recursive: true, force: true, maxRetries: 5 });
-  }
+  await writeIdentity(dir, identity, { replace: force });
+  const { clientArgs } = identity;
 
   await printIdentity(process.stdout, transport.name, address, clientArgs, {
     qr: s.bool('qr', false),
   });
   process.stderr.write(`steppe keygen: new ${transport.name} identity in ${dir}\n`);
-}
-
-async function exists(path: string): Promise<boolean> {
-  try {
-    await stat(path);
-    return true;
-  } catch {
-    return false;
-  }
 }

@@ -73,9 +73,32 @@ export interface ServerFactory {
   close?(): Promise<void>;
 }
 
+/**
+ * A server identity held in memory: the args clients need (the bridge line's k=v pairs) and the
+ * files of the state directory that hold it, by name, as createServer reads and writes them.
+ */
+export interface TransportIdentity {
+  readonly transport: string;
+  readonly clientArgs: PtArgs;
+  readonly files: ReadonlyMap<string, string>;
+}
+
+/** Identity operations without side effects (no files written, nothing listening). */
+export interface IdentityOps {
+  /** A new identity; `options` as ServerTransportOptions (obfs4: iat-mode). */
+  create(opts?: { readonly options?: PtArgs; readonly rng?: RandomSource }): TransportIdentity;
+  /**
+   * The identity that createServer would load from `stateDir`, or null when there is none (it
+   * would make one up). Reads only. Rejects with PtError ERR_INVALID_STATE when it is damaged.
+   */
+  read(stateDir: string, opts?: { readonly options?: PtArgs }): Promise<TransportIdentity | null>;
+}
+
 export interface Transport {
   /** pt-spec: a C identifier, e.g. "obfs4". */
   readonly name: string;
+  /** For transports whose server has an identity (obfs4's keys): see IdentityOps. */
+  readonly identity?: IdentityOps;
   createClient(opts?: ClientOptions): ClientFactory;
   /** Loads or creates the server identity. Rejects with PtError when state or options are bad. */
   createServer(opts: ServerOptions): Promise<ServerFactory>;

@@ -2,11 +2,10 @@
  * obfs4, wire-compatible with obfs4proxy 0.0.14 and lyrebird: the Transport used by managed mode
  * and the standalone tunnel, and a small library API (`obfs4.dial`, `obfs4.createServer`).
  */
-import { connect as netConnect, type Socket } from 'node:net';
 import type { Duplex } from 'node:stream';
 import { generateSessionKeypair, type SessionKeypair } from '../../crypto/elligator2.js';
 import { closeDelaySeconds } from '../../crypto/probdist.js';
-import { AbortError, PtError } from '../../errors.js';
+import { openDialSocket, type DialTarget } from '../../net/connector.js';
 import {
   argValue,
   ptArgs,
@@ -27,7 +26,13 @@ import { Distributions } from './distributions.js';
 import { ClientHandshake, ServerHandshake, type ServerIdentity } from './handshake.js';
 import { ReplayStore } from './replay-store.js';
 import { runClient, runServer } from './session.js';
-import { encodeCert, loadServerState, parseClientArgs, type ServerState } from './state.js';
+import {
+  encodeCert,
+  loadServerState,
+  obfs4Identity,
+  parseClientArgs,
+  type ServerState,
+} from './state.js';
 import type { Obfs4Stream } from './stream.js';
 
 export { encodeCert, decodeCert, parseClientArgs, STATE_FILE, BRIDGE_LINE_FILE } from './state.js';
@@ -149,6 +154,7 @@ export class Obfs4ServerFactory implements ServerFactory {
 
 export const obfs4Transport: Transport = {
   name: 'obfs4',
+  identity: obfs4Identity,
   createClient(opts?: ClientOptions): ClientFactory {
     return new Obfs4ClientFactory(opts);
   },
@@ -161,39 +167,11 @@ export const obfs4Transport: Transport = {
 
 // ------------------------------------------------------------------ library API
 
-export interface Obfs4DialOptions {
-  host: string;
-  port: number;
+export interface Obfs4DialOptions extends DialTarget {
   /** The bridge line's cert= value. */
   cert: string;
   /** The bridge line's iat-mode (0, 1 or 2); defaults to 0. */
   iatMode?: IatMode;
-  signal?: AbortSignal;
-  /** Use this already connected socket (e.g. one opened through a proxy) instead of dialling. */
-  socket?: Duplex;
-}
-
-function connectTcp(host: string, port: number, signal?: AbortSignal): Promise<Socket> {
-  return new Promise((resolve, reject) => {
-    if (signal?.aborted) return reject(new AbortError('dial aborted', { cause: signal.reason }));
-    const s = netConnect({ host, port });
-    const onAbort = (): void => {
-      s.destroy();
-      reject(new AbortError('dial aborted', { cause: signal?.reason }));
-    };
-    signal?.addEventListener('abort', onAbort, { once: true });
-    s.once('connect', () => {
-      signal?.removeEventListener('abort', onAbort);
-      s.removeAllListeners('error');
-      resolve(s);
-    });
-    s.once('error', (e) => {
-      signal?.removeEventListener('abort', onAbort);
-      reject(
-        new PtError('ERR_CONNECT', `cannot connect to ${host}:${port}: ${e.message}`, { cause: e }),
-      );
-    });
-  });
 }
 
 /** Library API. Import as `import { obfs4 } from 'steppe'`. */
@@ -209,7 +187,7 @@ export const obfs4 = {
   async dial(opts: Obfs4DialOptions): Promise<Obfs4Stream> {
     const factory = new Obfs4ClientFactory();
     const args = factory.parseArgs(ptArgs({ cert: opts.cert, 'iat-mode': opts.iatMode ?? 0 }));
-    const socket = opts.socket ?? (await connectTcp(opts.host, opts.port, opts.signal));
+    const socket = await openDialSocket(opts);
     return factory.wrap(socket, args, opts.signal ? { signal: opts.signal } : {});
   },
 

@@ -7,9 +7,10 @@
  * handshake (debounced) and when the server closes. A crash can lose the last few seconds of
  * entries; a missing or unreadable file starts an empty filter, as obfs4proxy always does.
  */
-import { readFile, rename, writeFile } from 'node:fs/promises';
+import { readFile } from 'node:fs/promises';
 import { join } from 'node:path';
 import { ReplayFilter, type ReplayFilterSnapshot } from '../../crypto/replay-filter.js';
+import { writeFileAtomic } from '../../fs/write-atomic.js';
 
 export const REPLAY_FILE = 'obfs4_replay.json';
 const SAVE_DELAY_MS = 2_000;
@@ -53,10 +54,8 @@ export class ReplayStore {
     this.#timer = null;
     const data = JSON.stringify(this.#filter.snapshot());
     this.#saving = this.#saving.then(async () => {
-      const tmp = `${this.#path}.tmp-${process.pid}`;
       try {
-        await writeFile(tmp, data, { mode: 0o600 });
-        await rename(tmp, this.#path);
+        await writeFileAtomic(this.#path, data);
       } catch {
         // an unwritable state dir already failed loudly at start; nothing useful to add here
       }

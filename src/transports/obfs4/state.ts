@@ -9,14 +9,21 @@
  *
  * Also the client side of the same facts: `cert=` is base64(NODEID ‖ B) without its "==".
  */
-import { mkdir, readFile, rename, writeFile } from 'node:fs/promises';
+import { mkdir, readFile } from 'node:fs/promises';
 import { join } from 'node:path';
 import { bytesToHex, hexToBytes } from '../../crypto/bytes.js';
 import { DRBG_SEED_LENGTH } from '../../crypto/drbg.js';
 import { randomBytes, type RandomSource } from '../../crypto/random.js';
 import { identityFromPrivate, newIdentityKeypair } from '../../crypto/x25519.js';
 import { InvalidArgsError, PtError } from '../../errors.js';
-import { argValue, type PtArgs } from '../types.js';
+import { writeFileAtomic } from '../../fs/write-atomic.js';
+import {
+  argValue,
+  ptArgs,
+  type IdentityOps,
+  type PtArgs,
+  type TransportIdentity,
+} from '../types.js';
 import { NODE_ID_LENGTH, PUBLIC_KEY_LENGTH, type IatMode } from './constants.js';
 import type { ServerIdentity, ServerIdentityKeys } from './handshake.js';
 
@@ -204,11 +211,51 @@ export function bridgeLineFile(st: ServerState): string {
   );
 }
 
-async function writeFileAtomic(path: string, data: string): Promise<void> {
-  const tmp = `${path}.tmp-${process.pid}`;
-  await writeFile(tmp, data, { mode: 0o600 });
-  await rename(tmp, path);
+/**
+ * The state in `stateDir`'s obfs4_state.json, or null when there is no such file. Reads only.
+ * @throws PtError('ERR_INVALID_STATE') when the file cannot be read or is damaged.
+ */
+export async function readServerState(stateDir: string): Promise<ServerState | null> {
+  const path = join(stateDir, STATE_FILE);
+  let text: string;
+  try {
+    text = await readFile(path, 'utf8');
+  } catch (e) {
+    if ((e as NodeJS.ErrnoException).code === 'ENOENT') return null;
+    throw new PtError('ERR_INVALID_STATE', `cannot read ${path}: ${(e as Error).message}`, {
+      cause: e,
+    });
+  }
+  return parseStateJson(text, path);
 }
+
+/** The client args and the two state files of `st`, as loadServerState writes them. */
+export function identityOf(st: ServerState): TransportIdentity {
+  return {
+    transport: 'obfs4',
+    clientArgs: ptArgs({ cert: encodeCert(st), 'iat-mode': st.iatMode }),
+    files: new Map([
+      [STATE_FILE, serializeState(st)],
+      [BRIDGE_LINE_FILE, bridgeLineFile(st)],
+    ]),
+  };
+}
+
+/** obfs4's side-effect-free identity operations (Transport.identity). */
+export const obfs4Identity: IdentityOps = {
+  create(opts = {}) {
+    const iat = argValue(opts.options ?? new Map(), 'iat-mode');
+    return identityOf(
+      newServerState(iat === undefined ? 0 : parseIatMode(iat, 'iat-mode'), opts.rng),
+    );
+  },
+  async read(stateDir, opts = {}) {
+    const st = await readServerState(stateDir);
+    if (st === null) return null;
+    const iat = argValue(opts.options ?? new Map(), 'iat-mode');
+    return identityOf(iat === undefined ? st : { ...st, iatMode: parseIatMode(iat, 'iat-mode') });
+  },
+};
 
 /**
  * Resolves the server identity as obfs4proxy does: from server options when node-id,
@@ -239,18 +286,7 @@ export async function loadServerState(
       `${where} give ${given.join(', ')} but not ${missing.join(', ')}: give all three or none`,
     );
   } else {
-    const path = join(stateDir, STATE_FILE);
-    let text: string | null = null;
-    try {
-      text = await readFile(path, 'utf8');
-    } catch (e) {
-      if ((e as NodeJS.ErrnoException).code !== 'ENOENT') {
-        throw new PtError('ERR_INVALID_STATE', `cannot read ${path}: ${(e as Error).message}`, {
-          cause: e,
-        });
-      }
-    }
-    st = text === null ? newServerState(iatOverride ?? 0, rng) : parseStateJson(text, path);
+    st = (await readServerState(stateDir)) ?? newServerState(iatOverride ?? 0, rng);
     if (iatOverride !== undefined) st = { ...st, iatMode: iatOverride };
   }
   try {
