@@ -1,4 +1,5 @@
 import { createServer } from 'node:net';
+import process from 'node:process';
 import { mkdtempSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
