@@ -17,7 +17,7 @@ import type { Duplex } from 'node:stream';
 import type { RandomSource } from '../../crypto/random.js';
 import { publishHandshake } from '../../diagnostics.js';
 import { InvalidArgsError, type PtError } from '../../errors.js';
-import { connectTcp } from '../../net/proxy.js';
+import { openDialSocket, type DialTarget } from '../../net/connector.js';
 import { CodecStream } from '../codec-stream.js';
 import { readUntil } from '../handshake-io.js';
 import {
@@ -169,14 +169,10 @@ export const obfs2Transport: Transport = {
   },
 };
 
-export interface Obfs2DialOptions {
-  host: string;
-  port: number;
+/** host, port, signal, connector (direct or an upstream proxy), socket: see DialTarget. */
+export interface Obfs2DialOptions extends DialTarget {
   /** The Python obfsproxy's shared-secret extension; the server must have the same secret. */
   sharedSecret?: string;
-  signal?: AbortSignal;
-  /** Use this already connected socket (e.g. one opened through a proxy) instead of dialling. */
-  socket?: Duplex;
 }
 
 /** Library API. Import as `import { obfs2 } from 'steppe'`. Passively breakable: old bridges only. */
@@ -194,12 +190,7 @@ export const obfs2 = {
     const args = factory.parseArgs(
       new Map(opts.sharedSecret === undefined ? [] : [[SHARED_SECRET_ARG, [opts.sharedSecret]]]),
     );
-    const socket =
-      opts.socket ??
-      (await connectTcp(
-        { host: opts.host, port: opts.port },
-        opts.signal ? { signal: opts.signal } : {},
-      ));
+    const socket = await openDialSocket(opts);
     return factory.wrap(socket, args, opts.signal ? { signal: opts.signal } : {});
   },
 

@@ -14,7 +14,7 @@ import type { Duplex } from 'node:stream';
 import type { RandomSource } from '../../crypto/random.js';
 import { publishHandshake } from '../../diagnostics.js';
 import type { PtError } from '../../errors.js';
-import { connectTcp } from '../../net/proxy.js';
+import { openDialSocket, type DialTarget } from '../../net/connector.js';
 import { CodecStream } from '../codec-stream.js';
 import { readUntil } from '../handshake-io.js';
 import {
@@ -125,13 +125,8 @@ export const obfs3Transport: Transport = {
   },
 };
 
-export interface Obfs3DialOptions {
-  host: string;
-  port: number;
-  signal?: AbortSignal;
-  /** Use this already connected socket (e.g. one opened through a proxy) instead of dialling. */
-  socket?: Duplex;
-}
+/** host, port, signal, connector (direct or an upstream proxy), socket: see DialTarget. */
+export interface Obfs3DialOptions extends DialTarget {}
 
 /** Library API. Import as `import { obfs3 } from 'steppe'`. */
 export const obfs3 = {
@@ -143,12 +138,7 @@ export const obfs3 = {
    * exchange fails or times out (30 s).
    */
   async dial(opts: Obfs3DialOptions): Promise<CodecStream> {
-    const socket =
-      opts.socket ??
-      (await connectTcp(
-        { host: opts.host, port: opts.port },
-        opts.signal ? { signal: opts.signal } : {},
-      ));
+    const socket = await openDialSocket(opts);
     return new Obfs3ClientFactory().wrap(socket, null, opts.signal ? { signal: opts.signal } : {});
   },
 
