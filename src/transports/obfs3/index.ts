@@ -126,7 +126,7 @@ export const obfs3Transport: Transport = {
 };
 
 /** host, port, signal, connector (direct or an upstream proxy), socket: see DialTarget. */
-export interface Obfs3DialOptions extends DialTarget {}
+export type Obfs3DialOptions = DialTarget;
 
 /** Library API. Import as `import { obfs3 } from 'steppe'`. */
 export const obfs3 = {
