@@ -14,7 +14,7 @@ import { connectTcp, formatProxy, type ProxyConfig } from '../net/proxy.js';
 import type { ClientConfig } from '../pt/env.js';
 import { serveSocks } from '../socks/server.js';
 import type { ClientFactory } from '../transports/types.js';
-import type { ManagedContext } from './managed-context.js';
+import { managedAcceptErrors, type ManagedContext } from './managed-context.js';
 
 /** Starts the listeners and writes CMETHOD lines; returns how many transports launched. */
 export async function startClient(
@@ -42,6 +42,7 @@ export async function startClient(
       const listener = await listenTcp({
         host: '127.0.0.1',
         port: 0,
+        acceptErrors: managedAcceptErrors(ctx, name),
         onConnection: (s) => handleClient(ctx, config, proxy, factory, name, s),
       });
       ctx.lifecycle.addListener(listener);

@@ -4,6 +4,7 @@
  * that only show up per connection, such as a bad Bridge line or a wrong ExtORPort cookie.
  */
 import type { Logger } from '../log/logger.js';
+import { AcceptErrorReport } from '../net/accept-errors.js';
 import type { Lifecycle } from '../pt/lifecycle.js';
 import type { LogSeverity, PtWriter } from '../pt/writer.js';
 import type { TransportRegistry } from '../transports/registry.js';
@@ -45,4 +46,20 @@ export class OperatorNotices {
     this.#writer.log(severity, message);
     return true;
   }
+}
+
+/**
+ * Accept failures of a managed listener: each rate-limited line to steppe's log, and tor's log
+ * told once per OperatorNotices interval (no count in it, so that repeats are recognised).
+ */
+export function managedAcceptErrors(ctx: ManagedContext, transport: string): AcceptErrorReport {
+  return new AcceptErrorReport(`${transport} listener`, (message, failure) => {
+    ctx.logger.error(message);
+    if (failure !== undefined) {
+      ctx.operator.notify(
+        'warning',
+        `${transport} listener: cannot accept connections: ${failure}`,
+      );
+    }
+  });
 }

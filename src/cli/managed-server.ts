@@ -14,7 +14,7 @@ import { listenTcp } from '../net/listen.js';
 import { relay } from '../net/relay.js';
 import { describeBindAddr, type ServerConfig } from '../pt/env.js';
 import type { ServerFactory } from '../transports/types.js';
-import type { ManagedContext } from './managed-context.js';
+import { managedAcceptErrors, type ManagedContext } from './managed-context.js';
 
 /** Starts the listeners and writes SMETHOD lines; returns how many transports launched. */
 export async function startServer(ctx: ManagedContext, config: ServerConfig): Promise<number> {
@@ -43,6 +43,7 @@ export async function startServer(ctx: ManagedContext, config: ServerConfig): Pr
         port: bind.addr.port,
         dualStack: true,
         setting: `ServerTransportListenAddr ${name}`,
+        acceptErrors: managedAcceptErrors(ctx, name),
         onConnection: (s) => handleServer(ctx, config, factory, name, s),
       });
       ctx.lifecycle.addListener(listener);

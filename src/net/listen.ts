@@ -4,7 +4,9 @@
  */
 import { createServer, isIPv4, type AddressInfo, type Server, type Socket } from 'node:net';
 import { PtError } from '../errors.js';
+import type { AcceptErrorSink } from './accept-errors.js';
 import { formatHostPort, type HostPort } from './address.js';
+import { watchFdPressure, type FdPressure } from './fd-pressure.js';
 
 export interface ListenOptions {
   readonly host: string;
@@ -19,6 +21,11 @@ export interface ListenOptions {
   readonly onConnection: (socket: Socket) => void;
   /** Where to say why the operator's setting did not work: "ServerTransportListenAddr", ... */
   readonly setting?: string;
+  /**
+   * Told about accept failures (EMFILE: out of descriptors) and about each accepted connection;
+   * the listener stays up either way. Without it failures are ignored silently.
+   */
+  readonly acceptErrors?: AcceptErrorSink;
 }
 
 /** A listening server and the address to report in CMETHOD/SMETHOD. */
@@ -54,9 +61,16 @@ export async function listenTcp(opts: ListenOptions): Promise<Listener> {
 
 function listenOnce(opts: ListenOptions, ipv6Only: boolean | undefined): Promise<Listener> {
   return new Promise<Listener>((resolve, reject) => {
+    const sink = opts.acceptErrors;
+    let pressure: FdPressure | undefined;
     const server = createServer(
       { allowHalfOpen: true, noDelay: true, keepAlive: true, keepAliveInitialDelay: 15_000 },
-      opts.onConnection,
+      sink === undefined
+        ? opts.onConnection
+        : (socket) => {
+            pressure?.accepted();
+            opts.onConnection(socket);
+          },
     );
     const onError = (err: NodeJS.ErrnoException): void => {
       server.close();
@@ -67,8 +81,17 @@ function listenOnce(opts: ListenOptions, ipv6Only: boolean | undefined): Promise
       { host: opts.host, port: opts.port, ...(ipv6Only === undefined ? {} : { ipv6Only }) },
       () => {
         server.off('error', onError);
-        // Accept errors (EMFILE, ...) must not kill the process; the listener stays up.
-        server.on('error', ignore);
+        // Accept errors (EMFILE, ...) must not kill the process; the listener stays up (libuv
+        // closes the connections it could not hand over and accepts again when it can).
+        server.on(
+          'error',
+          sink === undefined ? ignore : (e: NodeJS.ErrnoException) => sink.error(e),
+        );
+        // EMFILE itself never reaches 'error' (libuv drops the connections): count descriptors.
+        if (sink !== undefined) {
+          pressure = watchFdPressure(sink);
+          server.once('close', () => pressure?.stop());
+        }
         const a = server.address() as AddressInfo;
         resolve({
           server,

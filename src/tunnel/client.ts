@@ -16,6 +16,7 @@ import type { Socket } from 'node:net';
 import type { Duplex } from 'node:stream';
 import { publishConnectionClosed, publishConnectionOpened } from '../diagnostics.js';
 import { PtError } from '../errors.js';
+import { AcceptErrorReport } from '../net/accept-errors.js';
 import { formatHostPort, type HostPort } from '../net/address.js';
 import { listenTcp, type Listener } from '../net/listen.js';
 import { connectTcp, type ProxyConfig } from '../net/proxy.js';
@@ -227,6 +228,7 @@ export async function startTunnelClient(opts: TunnelClientOptions): Promise<Tunn
     host: opts.listen.host,
     port: opts.listen.port,
     ...(opts.setting === undefined ? {} : { setting: opts.setting }),
+    acceptErrors: new AcceptErrorReport(`${name} listener`, (m) => logger.error(m)),
     onConnection: (local) => {
       if (closing) {
         local.destroy();

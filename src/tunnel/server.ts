@@ -16,6 +16,7 @@ import type { Socket } from 'node:net';
 import type { Duplex } from 'node:stream';
 import { publishConnectionClosed, publishConnectionOpened } from '../diagnostics.js';
 import { dialOr } from '../extorport/client.js';
+import { AcceptErrorReport } from '../net/accept-errors.js';
 import { formatHostPort, type HostPort } from '../net/address.js';
 import { listenTcp, type Listener } from '../net/listen.js';
 import { connectTcp } from '../net/proxy.js';
@@ -205,6 +206,7 @@ export async function startTunnelServer(opts: TunnelServerOptions): Promise<Tunn
     port: opts.listen.port,
     dualStack: true,
     ...(opts.setting === undefined ? {} : { setting: opts.setting }),
+    acceptErrors: new AcceptErrorReport(`${name} listener`, (m) => logger.error(m)),
     onConnection: (socket) => {
       if (closing) {
         socket.destroy();
