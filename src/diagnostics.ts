@@ -20,6 +20,8 @@ export interface HandshakeEvent {
   ok: boolean;
   code?: string;
   ms: number;
+  /** Which handshake, for transports that have several (ScrambleSuit: 'uniformdh' | 'ticket'). */
+  kind?: string;
 }
 
 export interface ConnectionOpenedEvent {

@@ -62,6 +62,15 @@ export {
   type DialTarget,
   type DirectConnectorOptions,
 } from './net/connector.js';
+export {
+  scramblesuit,
+  scramblesuitTransport,
+  ScrambleSuitServerFactory,
+  ScrambleSuitClientFactory,
+  type ScrambleSuitDialOptions,
+  type ScrambleSuitServerOptions,
+  type ScrambleSuitStream,
+} from './transports/scramblesuit/index.js';
 export { channels } from './diagnostics.js';
 export type {
   HandshakeEvent,

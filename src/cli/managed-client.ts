@@ -33,7 +33,10 @@ export async function startClient(
     }
     let factory: ClientFactory;
     try {
-      factory = transport.createClient({ stateDir: config.stateDir });
+      factory = transport.createClient({
+        stateDir: config.stateDir,
+        warn: (m) => logger.warn(`${name} - ${m}`),
+      });
     } catch (e) {
       writer.cmethodError(name, `cannot set up the ${name} client: ${(e as Error).message}`);
       continue;
@@ -88,7 +91,7 @@ function handleClient(
         stats?.connectFailed();
         throw e;
       }
-      const stream = await factory.wrap(raw, args, { signal });
+      const stream = await factory.wrap(raw, args, { signal, peer: formatHostPort(req.target) });
       opened = true;
       // tor's SOCKS socket: what it sends after its SOCKS request is up (tor sends nothing
       // before the reply), what it gets from the SOCKS reply on is down.

@@ -31,3 +31,23 @@ export function sha512(data: Uint8Array): Uint8Array {
   hashSha512(out, data);
   return out;
 }
+
+/**
+ * HKDF-Expand (RFC 5869 §2.3) with HMAC-SHA256: `length` bytes from the pseudorandom key `prk`,
+ * T(i) = HMAC(prk, T(i−1) ‖ info ‖ i). node:crypto's hkdfSync always runs Extract first, so
+ * protocols that expand a key directly (ScrambleSuit's master key) need this half on its own.
+ */
+export function hkdfExpandSha256(prk: Uint8Array, info: Uint8Array, length: number): Uint8Array {
+  if (!Number.isInteger(length) || length < 0 || length > 255 * 32) {
+    throw new RangeError(`HKDF-Expand length ${length} outside [0, 8160]`);
+  }
+  const out = new Uint8Array(length);
+  let prev: Uint8Array = new Uint8Array(0);
+  for (let i = 1, filled = 0; filled < length; i++) {
+    prev = hmacSha256(prk, prev, info, Uint8Array.of(i));
+    const take = Math.min(prev.length, length - filled);
+    out.set(prev.subarray(0, take), filled);
+    filled += take;
+  }
+  return out;
+}

@@ -2,8 +2,14 @@ import { obfs2Transport } from './obfs2/index.js';
 import { obfs3Transport } from './obfs3/index.js';
 import { obfs4Transport } from './obfs4/index.js';
 import { TransportRegistry } from './registry.js';
+import { scramblesuitTransport } from './scramblesuit/index.js';
 
 /** The transports steppe ships, by name. Built on demand: importing this registers nothing. */
 export function builtinRegistry(): TransportRegistry {
-  return new TransportRegistry([obfs4Transport, obfs3Transport, obfs2Transport]);
+  return new TransportRegistry([
+    obfs4Transport,
+    obfs3Transport,
+    obfs2Transport,
+    scramblesuitTransport,
+  ]);
 }

@@ -19,6 +19,11 @@ export function argValue(args: PtArgs, key: string): string | undefined {
 export interface HandshakeOptions {
   /** Caller cancellation. The transport additionally enforces its own spec timeout. */
   readonly signal?: AbortSignal;
+  /**
+   * The server's address as host:port (IPv6 in brackets), when the caller knows it: per-server
+   * client state is filed under it (ScrambleSuit's session tickets). Default: the socket's peer.
+   */
+  readonly peer?: string;
 }
 
 /** Test seams: known-answer tests replace the randomness and the clock. */
@@ -26,6 +31,8 @@ export interface Deps {
   readonly rng?: RandomSource;
   /** Milliseconds since the Unix epoch, like Date.now. */
   readonly now?: () => number;
+  /** Hears problems a transport recovered from (a damaged ticket file it replaced). */
+  readonly warn?: (message: string) => void;
 }
 
 export interface ClientOptions extends Deps {

@@ -72,7 +72,8 @@ export async function dialServer(ep: ServerEndpoint, signal?: AbortSignal): Prom
     timeoutMs: ep.connectTimeoutMs ?? 30_000,
     ...(signal === undefined ? {} : { signal }),
   });
-  return ep.factory.wrap(raw, args, signal === undefined ? {} : { signal });
+  const peer = formatHostPort(ep.server);
+  return ep.factory.wrap(raw, args, signal === undefined ? { peer } : { signal, peer });
 }
 
 /**

@@ -119,11 +119,13 @@ export function startObfs4proxyServer(opts: {
 
 /**
  * obfs4proxy as a client: a SOCKS5 listener for `transport` (default obfs4; its args, such as
- * cert=...;iat-mode=N, go in the username).
+ * cert=...;iat-mode=N or password=..., go in the username). `stateDir` keeps its state (the
+ * ScrambleSuit ticket store) across restarts; without it a fresh one is removed on stop.
  */
 export function startObfs4proxyClient(
-  transport: 'obfs4' | 'obfs3' | 'obfs2' = 'obfs4',
+  transport: 'obfs4' | 'obfs3' | 'obfs2' | 'scramblesuit' = 'obfs4',
+  stateDir?: string,
 ): Promise<ManagedPt> {
-  const stateDir = mkdtempSync(join(tmpdir(), 'steppe-o4c-'));
-  return startManaged({ TOR_PT_CLIENT_TRANSPORTS: transport }, stateDir, false);
+  const dir = stateDir ?? mkdtempSync(join(tmpdir(), 'steppe-o4c-'));
+  return startManaged({ TOR_PT_CLIENT_TRANSPORTS: transport }, dir, stateDir !== undefined);
 }

@@ -26,12 +26,21 @@ export class ReplayStore {
     this.#filter = filter;
   }
 
-  static async open(stateDir: string, nowMs: number): Promise<ReplayStore> {
-    const path = join(stateDir, REPLAY_FILE);
-    let filter = new ReplayFilter();
+  /**
+   * Opens `file` (default obfs4_replay.json) in `stateDir`. Other transports reuse the store with
+   * their own file and TTL (ScrambleSuit: handshake MACs and redeemed tickets).
+   */
+  static async open(
+    stateDir: string,
+    nowMs: number,
+    opts: { file?: string; ttlMs?: number } = {},
+  ): Promise<ReplayStore> {
+    const path = join(stateDir, opts.file ?? REPLAY_FILE);
+    const filterOpts = opts.ttlMs === undefined ? {} : { ttlMs: opts.ttlMs };
+    let filter = new ReplayFilter(filterOpts);
     try {
       const snap = JSON.parse(await readFile(path, 'utf8')) as ReplayFilterSnapshot;
-      filter = ReplayFilter.fromSnapshot(snap, nowMs);
+      filter = ReplayFilter.fromSnapshot(snap, nowMs, filterOpts);
     } catch {
       // absent or damaged: start empty, exactly like a reference server
     }

@@ -1,0 +1,143 @@
+import { test, after } from 'node:test';
+import assert from 'node:assert/strict';
+import { createServer, connect, type AddressInfo, type Server, type Socket } from 'node:net';
+import { mkdtempSync, readFileSync, rmSync, statSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import {
+  scramblesuit,
+  ScrambleSuitClientFactory,
+  TICKET_FILE,
+  type ScrambleSuitServerFactory,
+  type ScrambleSuitServerOptions,
+} from '../../../src/transports/scramblesuit/index.js';
+import { InvalidArgsError, type PtError } from '../../../src/errors.js';
+import { ptArgs } from '../../../src/transports/types.js';
+import { echoTransfer } from '../../_support/transfer.js';
+
+const dirs: string[] = [];
+function tempDir(): string {
+  const d = mkdtempSync(join(tmpdir(), 'steppe-ss-'));
+  dirs.push(d);
+  return d;
+}
+after(() => dirs.forEach((d) => rmSync(d, { recursive: true, force: true })));
+
+interface EchoBridge {
+  factory: ScrambleSuitServerFactory;
+  port: number;
+  failures: PtError[];
+  close(): Promise<void>;
+}
+
+async function echoBridge(opts: Partial<ScrambleSuitServerOptions> = {}): Promise<EchoBridge> {
+  const factory = await scramblesuit.createServer({ stateDir: tempDir(), ...opts });
+  const sockets: Socket[] = [];
+  const failures: PtError[] = [];
+  const server: Server = createServer((sock) => {
+    sockets.push(sock);
+    factory.accept(sock).then(
+      (stream) => stream.pipe(stream),
+      (e: PtError) => failures.push(e),
+    );
+  });
+  await new Promise<void>((r) => server.listen(0, '127.0.0.1', r));
+  return {
+    factory,
+    port: (server.address() as AddressInfo).port,
+    failures,
+    close: () =>
+      new Promise<void>((r) => {
+        sockets.forEach((s) => s.destroy());
+        server.close(() => r());
+      }),
+  };
+}
+
+function dialSocket(port: number): Promise<Socket> {
+  return new Promise((resolve, reject) => {
+    const s = connect(port, '127.0.0.1', () => resolve(s));
+    s.once('error', reject);
+  });
+}
+
+test('UniformDH then the issued ticket, both hash-checked, the second without a round trip', async () => {
+  const bridge = await echoBridge();
+  const client = new ScrambleSuitClientFactory({ stateDir: tempDir() });
+  const peer = `127.0.0.1:${bridge.port}`;
+  for (const expected of ['uniformdh', 'ticket', 'ticket'] as const) {
+    const args = client.parseArgs(ptArgs({ password: bridge.factory.password }));
+    const { stream, kind } = await client.connect(await dialSocket(bridge.port), args, { peer });
+    assert.equal(kind, expected);
+    const r = await echoTransfer(stream, 1024 * 1024);
+    assert.equal(r.receivedSha, r.sentSha);
+    // The server's NEW_TICKET arrived with its first bytes, before any echo.
+    assert.ok(client.tickets.has(peer));
+  }
+  assert.deepEqual(bridge.factory.handshakes, { uniformdh: 1, ticket: 2 });
+  assert.deepEqual(bridge.failures, []);
+  await bridge.close();
+});
+
+test('tickets survive a client restart in scramblesuit_tickets.json', async () => {
+  const bridge = await echoBridge();
+  const state = tempDir();
+  const peer = `127.0.0.1:${bridge.port}`;
+  const first = new ScrambleSuitClientFactory({ stateDir: state });
+  const a = first.parseArgs(ptArgs({ password: bridge.factory.password }));
+  const s1 = await first.wrap(await dialSocket(bridge.port), a, { peer });
+  await echoTransfer(s1, 1000);
+  await first.tickets.flush();
+  const file = JSON.parse(readFileSync(join(state, TICKET_FILE), 'utf8')) as Record<
+    string,
+    { 'key-ticket': string; issuedAt: number }
+  >;
+  assert.deepEqual(Object.keys(file), [peer]);
+  assert.match(file[peer]!['key-ticket'], /^[A-Z2-7]{231}=$/);
+  assert.equal(statSync(join(state, TICKET_FILE)).mode & 0o777, 0o600);
+  const second = new ScrambleSuitClientFactory({ stateDir: state });
+  const b = second.parseArgs(ptArgs({ password: bridge.factory.password }));
+  const { stream, kind } = await second.connect(await dialSocket(bridge.port), b, { peer });
+  assert.equal(kind, 'ticket');
+  const r = await echoTransfer(stream, 1000);
+  assert.equal(r.receivedSha, r.sentSha);
+  await bridge.close();
+});
+
+test('a damaged ticket file is reported and replaced', async () => {
+  const state = tempDir();
+  writeFileSync(join(state, TICKET_FILE), '{"127.0.0.1:1": {"key-ticket": 5');
+  const warnings: string[] = [];
+  const client = new ScrambleSuitClientFactory({ stateDir: state, warn: (m) => warnings.push(m) });
+  await client.tickets.flush();
+  assert.equal(warnings.length, 1);
+  assert.match(warnings[0]!, /not valid JSON; replacing it/);
+  assert.equal(readFileSync(join(state, TICKET_FILE), 'utf8'), '{}');
+});
+
+test('a bad password is one InvalidArgsError naming password=', () => {
+  const client = new ScrambleSuitClientFactory();
+  for (const bad of [undefined, 'ABC', 'A'.repeat(31) + '1', 'A'.repeat(33)]) {
+    assert.throws(
+      () => client.parseArgs(bad === undefined ? new Map() : ptArgs({ password: bad })),
+      (e: unknown) => e instanceof InvalidArgsError && /password=/.test(e.message),
+    );
+  }
+});
+
+test('the library dial keeps tickets per state directory', async () => {
+  const bridge = await echoBridge();
+  const stateDir = tempDir();
+  for (let i = 0; i < 2; i++) {
+    const s = await scramblesuit.dial({
+      host: '127.0.0.1',
+      port: bridge.port,
+      password: bridge.factory.password,
+      stateDir,
+    });
+    const r = await echoTransfer(s, 64 * 1024);
+    assert.equal(r.receivedSha, r.sentSha);
+  }
+  assert.deepEqual(bridge.factory.handshakes, { uniformdh: 1, ticket: 1 });
+  await bridge.close();
+});
