@@ -43,10 +43,9 @@ export function paddingPlan(burstLength: number, sample: number): number[] {
   if (padLen === 0) return [];
   if (padLen < MESSAGE_OVERHEAD) padLen += MAX_SEGMENT_LENGTH;
   if (padLen > MAX_SEGMENT_LENGTH) {
-    return [
-      PAD_SPLIT_LENGTH - MESSAGE_OVERHEAD,
-      padLen - (PAD_SPLIT_LENGTH + 2 * MESSAGE_OVERHEAD),
-    ];
+    // obfs4proxy subtracts a second header here (padLen − (700 + 2·21)) and so ends 21 bytes
+    // short of the sample; any receiver takes either, and this one lands on the sample.
+    return [PAD_SPLIT_LENGTH - MESSAGE_OVERHEAD, padLen - PAD_SPLIT_LENGTH - MESSAGE_OVERHEAD];
   }
   return [padLen - MESSAGE_OVERHEAD];
 }
