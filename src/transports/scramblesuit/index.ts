@@ -9,7 +9,7 @@ import { DRBG_SEED_LENGTH } from '../../crypto/drbg.js';
 import { randomBytes } from '../../crypto/random.js';
 import { generateUniformDhKeypair, type UniformDhKeypair } from '../../crypto/uniformdh.js';
 import { formatHostPort } from '../../net/address.js';
-import { connectTcp } from '../../net/proxy.js';
+import { openDialSocket, type DialTarget } from '../../net/connector.js';
 import { REPLAY_TTL_MS } from '../../crypto/replay-filter.js';
 import { ReplayStore } from '../obfs4/replay-store.js';
 import {
@@ -35,7 +35,13 @@ import { ClientDhHandshake, ServerHandshake, ticketHandshake } from './handshake
 import { randomLengthDist, seededLengthDist } from './length-dist.js';
 import { encodePassword, parsePassword } from './password.js';
 import { runClient, runServer, type HandshakeKind } from './session.js';
-import { loadServerState, rotateTicketKeys, saveServerState, type ServerState } from './state.js';
+import {
+  loadServerState,
+  rotateTicketKeys,
+  saveServerState,
+  scramblesuitIdentity,
+  type ServerState,
+} from './state.js';
 import type { ScrambleSuitStream } from './stream.js';
 import { sealTicket } from './ticket.js';
 import { TicketStore } from './ticket-store.js';
@@ -228,6 +234,7 @@ export class ScrambleSuitServerFactory implements ServerFactory {
 
 export const scramblesuitTransport: Transport = {
   name: TRANSPORT_NAME,
+  identity: scramblesuitIdentity,
   createClient(opts?: ClientOptions): ScrambleSuitClientFactory {
     return new ScrambleSuitClientFactory(opts);
   },
@@ -253,9 +260,7 @@ export const scramblesuitTransport: Transport = {
 
 // ------------------------------------------------------------------ library API
 
-export interface ScrambleSuitDialOptions {
-  host: string;
-  port: number;
+export interface ScrambleSuitDialOptions extends DialTarget {
   /** The bridge line's password= value (32 Base32 characters). */
   password: string;
   /**
@@ -263,9 +268,6 @@ export interface ScrambleSuitDialOptions {
    * Without it, tickets are kept in memory for the life of the process.
    */
   stateDir?: string;
-  signal?: AbortSignal;
-  /** Use this already connected socket (e.g. one opened through a proxy) instead of dialling. */
-  socket?: Duplex;
 }
 
 /** One client factory (one ticket store) per state directory, shared by every dial. */
@@ -295,11 +297,8 @@ export const scramblesuit = {
   async dial(opts: ScrambleSuitDialOptions): Promise<ScrambleSuitStream> {
     const factory = dialFactory(opts.stateDir);
     const args = factory.parseArgs(ptArgs({ [PASSWORD_ARG]: opts.password }));
-    const target = { host: opts.host, port: opts.port };
-    const socket =
-      opts.socket ??
-      (await connectTcp(target, opts.signal === undefined ? {} : { signal: opts.signal }));
-    const peer = formatHostPort(target);
+    const socket = await openDialSocket(opts);
+    const peer = formatHostPort({ host: opts.host, port: opts.port });
     return factory.wrap(socket, args, opts.signal ? { signal: opts.signal, peer } : { peer });
   },
 

@@ -12,12 +12,19 @@
  * The ticket keys are replaced every 7 days (the ticket lifetime) and the previous pair is kept,
  * so every ticket still within its lifetime can be opened, as the Python server does.
  */
-import { mkdir, readFile, rename, writeFile } from 'node:fs/promises';
+import { mkdir, readFile } from 'node:fs/promises';
 import { join } from 'node:path';
 import { bytesToHex, hexToBytes } from '../../crypto/bytes.js';
 import { randomBytes, type RandomSource } from '../../crypto/random.js';
 import { PtError } from '../../errors.js';
-import { argValue, type PtArgs } from '../types.js';
+import { writeFileAtomic } from '../../fs/write-atomic.js';
+import {
+  argValue,
+  ptArgs,
+  type IdentityOps,
+  type PtArgs,
+  type TransportIdentity,
+} from '../types.js';
 import {
   PASSWORD_ARG,
   PRNG_SEED_LENGTH,
@@ -155,12 +162,6 @@ export function bridgeLineFile(st: ServerState): string {
   );
 }
 
-async function writeFileAtomic(path: string, data: string): Promise<void> {
-  const tmp = `${path}.tmp-${process.pid}`;
-  await writeFile(tmp, data, { mode: 0o600 });
-  await rename(tmp, path);
-}
-
 /** Writes the state and bridge-line files. */
 export async function saveServerState(stateDir: string, st: ServerState): Promise<void> {
   try {
@@ -176,6 +177,57 @@ export async function saveServerState(stateDir: string, st: ServerState): Promis
   }
 }
 
+/** k_B from a password= option, or null when there is none. */
+function configuredSecret(options: PtArgs): Uint8Array | null {
+  const opt = argValue(options, PASSWORD_ARG);
+  return opt === undefined ? null : parsePassword(opt, 'the scramblesuit server options');
+}
+
+/**
+ * The state in `stateDir`'s scramblesuit_state.json, or null when there is no such file.
+ * Reads only. @throws PtError('ERR_INVALID_STATE') when the file cannot be read or is damaged.
+ */
+export async function readServerState(stateDir: string): Promise<ServerState | null> {
+  const path = join(stateDir, STATE_FILE);
+  let text: string;
+  try {
+    text = await readFile(path, 'utf8');
+  } catch (e) {
+    if ((e as NodeJS.ErrnoException).code === 'ENOENT') return null;
+    throw new PtError('ERR_INVALID_STATE', `cannot read ${path}: ${(e as Error).message}`, {
+      cause: e,
+    });
+  }
+  return parseStateJson(text, path);
+}
+
+/** The client args and the two state files of `st`, as loadServerState writes them. */
+export function identityOf(st: ServerState): TransportIdentity {
+  return {
+    transport: 'scramblesuit',
+    clientArgs: ptArgs({ [PASSWORD_ARG]: encodePassword(st.secret) }),
+    files: new Map([
+      [STATE_FILE, serializeState(st)],
+      [BRIDGE_LINE_FILE, bridgeLineFile(st)],
+    ]),
+  };
+}
+
+/** ScrambleSuit's side-effect-free identity operations (Transport.identity). */
+export const scramblesuitIdentity: IdentityOps = {
+  create(opts = {}) {
+    const configured = configuredSecret(opts.options ?? new Map());
+    const st = newServerState(Math.floor(Date.now() / 1000), opts.rng);
+    return identityOf(configured === null ? st : { ...st, secret: configured });
+  },
+  async read(stateDir, opts = {}) {
+    const configured = configuredSecret(opts.options ?? new Map());
+    const st = await readServerState(stateDir);
+    if (st === null) return null;
+    return identityOf(configured === null ? st : { ...st, secret: configured });
+  },
+};
+
 /**
  * Loads scramblesuit_state.json (creating it on first start), rotates the ticket keys when due,
  * applies a password= option and writes both files back. A bad option is an InvalidArgsError
@@ -188,21 +240,8 @@ export async function loadServerState(
   nowS: number,
   rng?: RandomSource,
 ): Promise<ServerState> {
-  const opt = argValue(options, PASSWORD_ARG);
-  const configured =
-    opt === undefined ? null : parsePassword(opt, 'the scramblesuit server options');
-  const path = join(stateDir, STATE_FILE);
-  let text: string | null = null;
-  try {
-    text = await readFile(path, 'utf8');
-  } catch (e) {
-    if ((e as NodeJS.ErrnoException).code !== 'ENOENT') {
-      throw new PtError('ERR_INVALID_STATE', `cannot read ${path}: ${(e as Error).message}`, {
-        cause: e,
-      });
-    }
-  }
-  let st = text === null ? newServerState(nowS, rng) : parseStateJson(text, path);
+  const configured = configuredSecret(options);
+  let st = (await readServerState(stateDir)) ?? newServerState(nowS, rng);
   st = rotateTicketKeys(st, nowS, rng);
   if (configured !== null) st = { ...st, secret: configured };
   await saveServerState(stateDir, st);

@@ -11,9 +11,10 @@
  * handshake, while refusing to start costs the user their bridge.
  */
 import { readFileSync } from 'node:fs';
-import { mkdir, rename, writeFile } from 'node:fs/promises';
+import { mkdir } from 'node:fs/promises';
 import { join } from 'node:path';
 import { base32Decode, base32Encode } from '../../crypto/base32.js';
+import { writeFileAtomic } from '../../fs/write-atomic.js';
 import {
   MASTER_KEY_LENGTH,
   NEW_TICKET_PAYLOAD_LENGTH,
@@ -166,11 +167,9 @@ export class TicketStore {
     if (path === null) return this.#saving;
     this.#saving = this.#saving.then(async () => {
       const data = serializeTickets(this.#tickets);
-      const tmp = `${path}.tmp-${process.pid}`;
       try {
         await mkdir(join(path, '..'), { recursive: true, mode: 0o700 });
-        await writeFile(tmp, data, { mode: 0o600 });
-        await rename(tmp, path);
+        await writeFileAtomic(path, data);
       } catch {
         // A read-only state dir means tickets are not kept; UniformDH still works.
       }
