@@ -22,11 +22,9 @@ import { Lifecycle } from '../pt/lifecycle.js';
 import { flushStdout, PtWriter, stdoutSink, type LineSink } from '../pt/writer.js';
 import type { TransportRegistry } from '../transports/registry.js';
 import { IMPLEMENTATION, VERSION } from '../version.js';
-import { startClient } from './managed-client.js';
 import { OperatorNotices, type ManagedContext } from './managed-context.js';
 import { FlagError, MANAGED_USAGE, parseManagedFlags, type ManagedFlags } from './managed-flags.js';
 import { startManagedMetrics } from './managed-metrics.js';
-import { startServer } from './managed-server.js';
 import { StatsBook } from '../tunnel/stats-book.js';
 
 export { isManagedInvocation } from './managed-flags.js';
@@ -150,9 +148,13 @@ export async function runManaged(argv: readonly string[], deps: ManagedDeps): Pr
     }
     if (proxy !== null) writer.proxyDone();
     writer.statusVersion(IMPLEMENTATION, VERSION);
+    // Each role imports only its own side (SOCKS and upstream proxies, or the Extended ORPort):
+    // every module loaded at start is resident for the life of the process.
+    const { startClient } = await import('./managed-client.js');
     launched = await startClient(ctx, config, proxy);
   } else {
     writer.statusVersion(IMPLEMENTATION, VERSION);
+    const { startServer } = await import('./managed-server.js');
     launched = await startServer(ctx, config);
   }
 

@@ -193,30 +193,42 @@ function tailFunction(exportAs: string, squarings: number, times: number): Funct
   return { params: [], locals: [], body: c, exportAs };
 }
 
-const module = new WebAssembly.Module(
-  encodeModule(
-    [
-      mulFunction(),
-      sqrnFunction(),
-      chainFunction(),
-      tailFunction('pow22523', 2, S_IN), // (2^250 - 1)·4 + 1 = 2^252 - 3
-      tailFunction('invert', 5, S_Z11), // (2^250 - 1)·32 + 11 = 2^255 - 21
-    ],
-    1,
-  ),
-);
-const exports = new WebAssembly.Instance(module).exports as unknown as {
+interface FieldExports {
   memory: { buffer: ArrayBuffer };
   pow22523: () => void;
   invert: () => void;
-};
-// Limbs are non-negative and below 2^27 in and out, so each i64 is its low 32-bit word.
-const words = new Uint32Array(exports.memory.buffer);
+}
+
+/**
+ * Compiled on first use, not at import: a managed process that has not yet seen a connection
+ * should not carry the compiled module (about 1 MiB of RSS at start, measured).
+ */
+let instance: { exports: FieldExports; words: Uint32Array } | null = null;
+
+function field(): { exports: FieldExports; words: Uint32Array } {
+  if (instance !== null) return instance;
+  const module = new WebAssembly!.Module(
+    encodeModule(
+      [
+        mulFunction(),
+        sqrnFunction(),
+        chainFunction(),
+        tailFunction('pow22523', 2, S_IN), // (2^250 - 1)·4 + 1 = 2^252 - 3
+        tailFunction('invert', 5, S_Z11), // (2^250 - 1)·32 + 11 = 2^255 - 21
+      ],
+      1,
+    ),
+  );
+  const exports = new WebAssembly!.Instance(module).exports as unknown as FieldExports;
+  // Limbs are non-negative and below 2^27 in and out, so each i64 is its low 32-bit word.
+  instance = { exports, words: new Uint32Array(exports.memory.buffer) };
+  return instance;
+}
 const MASKS = SHIFT.map((_, i) => (1n << BigInt(width(i))) - 1n);
 const SHIFTS = SHIFT.map((s) => BigInt(s));
 const P = (1n << 255n) - 19n;
 
-function load(z: bigint): void {
+function load(words: Uint32Array, z: bigint): void {
   const base = (slot(S_IN) / 4) | 0;
   for (let i = 0; i < LIMBS; i++) {
     words[base + 2 * i] = Number((z >> SHIFTS[i]!) & MASKS[i]!);
@@ -224,7 +236,7 @@ function load(z: bigint): void {
   }
 }
 
-function result(): bigint {
+function result(words: Uint32Array): bigint {
   const base = (slot(S_OUT) / 4) | 0;
   let r = 0n;
   for (let i = LIMBS - 1; i >= 0; i--) r = (r << BigInt(width(i))) + BigInt(words[base + 2 * i]!);
@@ -234,14 +246,16 @@ function result(): bigint {
 
 /** z^((p-5)/8) for a canonical z in [0, p). */
 export function pow22523Wasm(z: bigint): bigint {
-  load(z);
+  const { exports, words } = field();
+  load(words, z);
   exports.pow22523();
-  return result();
+  return result(words);
 }
 
 /** z^(p-2) = 1/z (0 for z = 0) for a canonical z in [0, p). */
 export function invertWasm(z: bigint): bigint {
-  load(z);
+  const { exports, words } = field();
+  load(words, z);
   exports.invert();
-  return result();
+  return result(words);
 }
