@@ -20,3 +20,16 @@ test('registry rejects names that are not C identifiers and duplicates', () => {
   assert.throws(() => r.register(fake('obfs4')), /twice/);
   assert.equal(r.get('nope'), undefined);
 });
+
+test('managed mode’s on-demand loader offers exactly the built-in transports, and loads only those asked for', async () => {
+  const { builtinLoader } = await import('../src/transports/builtin-loader.js');
+  const { builtinRegistry } = await import('../src/transports/builtins.js');
+  const eager = builtinRegistry();
+  assert.deepEqual([...builtinLoader.names].sort(), eager.names().sort());
+  const some = await builtinLoader.load(['obfs4', 'nope', 'obfs4']);
+  assert.deepEqual(some.names(), ['obfs4']);
+  assert.equal(some.get('obfs4'), eager.get('obfs4'));
+  for (const name of eager.names()) {
+    assert.equal((await builtinLoader.load([name])).get(name), eager.get(name));
+  }
+});

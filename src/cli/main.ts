@@ -12,8 +12,9 @@ import { isManagedInvocation, runManagedCli } from './managed.js';
 const argv = process.argv.slice(2);
 
 if (isManagedInvocation(argv, process.env)) {
-  const { builtinRegistry } = await import('../transports/builtins.js');
-  await runManagedCli(argv, { registry: builtinRegistry() });
+  // Only the transports tor asks for are imported (builtin-loader.ts).
+  const { builtinLoader } = await import('../transports/builtin-loader.js');
+  await runManagedCli(argv, { registry: builtinLoader });
 } else {
   const [{ Command }, { VERSION }, ...commands] = await Promise.all([
     import('commander'),

@@ -20,7 +20,8 @@ import {
 } from '../pt/env.js';
 import { Lifecycle } from '../pt/lifecycle.js';
 import { flushStdout, PtWriter, stdoutSink, type LineSink } from '../pt/writer.js';
-import type { TransportRegistry } from '../transports/registry.js';
+import type { TransportLoader } from '../transports/builtin-loader.js';
+import { TransportRegistry } from '../transports/registry.js';
 import { IMPLEMENTATION, VERSION } from '../version.js';
 import { OperatorNotices, type ManagedContext } from './managed-context.js';
 import { FlagError, MANAGED_USAGE, parseManagedFlags, type ManagedFlags } from './managed-flags.js';
@@ -33,7 +34,8 @@ export { isManagedInvocation } from './managed-flags.js';
 export const LOG_FILE_NAME = 'steppe.log';
 
 export interface ManagedDeps {
-  readonly registry: TransportRegistry;
+  /** The transports, or a loader that imports only those tor asks for (what main.ts passes). */
+  readonly registry: TransportRegistry | TransportLoader;
   readonly env?: Env;
   readonly cwd?: string;
   /** Where protocol lines go; default stdout. */
@@ -119,13 +121,20 @@ export async function runManaged(argv: readonly string[], deps: ManagedDeps): Pr
   });
   lifecycle.start();
 
+  const registry =
+    deps.registry instanceof TransportRegistry
+      ? deps.registry
+      : await deps.registry.load(config.transports);
+  const available =
+    deps.registry instanceof TransportRegistry ? deps.registry.names() : deps.registry.names;
+
   writer.version();
   const stats = flags.metrics === null ? null : new StatsBook(config.role);
   const ctx: ManagedContext = {
     writer,
     logger: log,
     lifecycle,
-    registry: deps.registry,
+    registry,
     operator: new OperatorNotices(writer),
     stats,
   };
@@ -162,7 +171,7 @@ export async function runManaged(argv: readonly string[], deps: ManagedDeps): Pr
     const requested = config.transports.join(',');
     writer.log(
       'error',
-      `steppe ${VERSION} started none of the requested transports (${requested}); it has: ${deps.registry.names().join(', ')}`,
+      `steppe ${VERSION} started none of the requested transports (${requested}); it has: ${available.join(', ')}`,
     );
     log.error(`no transport launched (requested ${requested})`);
     lifecycle.dispose();
