@@ -11,6 +11,7 @@ import { PtError } from '../errors.js';
 import { dialOr } from '../extorport/client.js';
 import { formatHostPort, isLoopback } from '../net/address.js';
 import { listenTcp } from '../net/listen.js';
+import { holdPending } from '../net/pending.js';
 import { relay } from '../net/relay.js';
 import { describeBindAddr, type ServerConfig } from '../pt/env.js';
 import type { ServerFactory } from '../transports/types.js';
@@ -108,7 +109,11 @@ function handleServer(
       logger.warn(`${name}(${shown}) - handshake failed: ${(e as Error).message}`);
       return;
     }
-    let or;
+    // Until the relay takes the stream over, a reset from the client must neither go unheard
+    // (an unhandled 'error' would end the process) nor leave the ORPort dial running for nobody.
+    const pending = holdPending(stream, lifecycle.signal);
+    let or: Socket | undefined;
+    let failure: unknown;
     try {
       or = await dialOr({
         extOrPort: config.extOrPort,
@@ -117,15 +122,24 @@ function handleServer(
         userAddr,
         transport: name,
         outboundBind: config.outboundBind,
-        signal: lifecycle.signal,
+        signal: pending.signal,
       });
     } catch (e) {
-      stats?.connectFailed();
+      failure = e;
+    }
+    const gone = pending.release();
+    if (gone !== undefined || or === undefined) {
+      or?.destroy();
       stream.destroy();
       socket.destroy();
-      const msg = (e as Error).message;
+      if (gone !== undefined) {
+        logger.info(`${name}(${shown}) - client left before the ORPort connected: ${gone.message}`);
+        return;
+      }
+      stats?.connectFailed();
+      const msg = (failure as Error).message;
       logger.error(`${name}(${shown}) - failed to connect to the ORPort: ${msg}`);
-      if (e instanceof PtError && e.code === 'ERR_EXTORPORT')
+      if (failure instanceof PtError && failure.code === 'ERR_EXTORPORT')
         ctx.operator.notify('warning', `${name}: Extended ORPort: ${msg}`);
       return;
     }

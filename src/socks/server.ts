@@ -8,6 +8,7 @@ import type { Duplex } from 'node:stream';
 import { InvalidArgsError, PtError } from '../errors.js';
 import type { HostPort } from '../net/address.js';
 import { deadline } from '../net/deadline.js';
+import { holdPending } from '../net/pending.js';
 import { ByteReader, writeAll } from '../net/reader.js';
 import { relay, type RelayResult } from '../net/relay.js';
 import { parseClientArgs, type PtArgs } from '../pt/args.js';
@@ -112,10 +113,13 @@ export async function serveSocks(socket: Duplex, opts: ServeSocksOptions): Promi
     limit.dispose();
   }
 
+  // A client that leaves while its target is being reached cancels the work done for it.
+  const pending = holdPending(socket, outer);
   let remote: Duplex;
   try {
-    remote = await opts.onConnect(request, outer);
+    remote = await opts.onConnect(request, pending.signal);
   } catch (e) {
+    pending.release();
     reader.release();
     const reply = version === 5 ? encodeReply(errorToSocksReply(e)) : encodeSocks4Reply(false);
     await writeAll(socket, reply).catch(ignore);
@@ -125,6 +129,7 @@ export async function serveSocks(socket: Duplex, opts: ServeSocksOptions): Promi
     throw e;
   }
 
+  pending.release();
   const orphan = reader.release();
   try {
     await writeAll(

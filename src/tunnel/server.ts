@@ -19,6 +19,7 @@ import { dialOr } from '../extorport/client.js';
 import { AcceptErrorReport } from '../net/accept-errors.js';
 import { formatHostPort, type HostPort } from '../net/address.js';
 import { listenTcp, type Listener } from '../net/listen.js';
+import { holdPending } from '../net/pending.js';
 import { connectTcp } from '../net/proxy.js';
 import { relay, type RelayResult } from '../net/relay.js';
 import { serveSocks } from '../socks/server.js';
@@ -108,10 +109,14 @@ export async function startTunnelServer(opts: TunnelServerOptions): Promise<Tunn
       return;
     }
 
-    let out: Socket;
+    // Until the relay takes the stream over, a reset from the client must neither go unheard
+    // (an unhandled 'error' would end the process) nor leave the connect running for nobody.
+    const pending = holdPending(stream, signal);
+    let out: Socket | undefined;
+    let failure: unknown;
     try {
       if (f.kind === 'fixed') {
-        out = await connectTcp(f.target, { signal, timeoutMs: connectTimeoutMs });
+        out = await connectTcp(f.target, { signal: pending.signal, timeoutMs: connectTimeoutMs });
         if (f.proxyProtocol) {
           out.write(
             encodeProxyV2(
@@ -127,13 +132,24 @@ export async function startTunnelServer(opts: TunnelServerOptions): Promise<Tunn
           authCookieFile: f.cookieFile,
           userAddr: peer,
           transport: name,
-          signal,
+          signal: pending.signal,
         });
       }
     } catch (e) {
-      stats?.connectFailed();
-      logger.error(`${name}(${shown}) - cannot forward: ${msg(e)}`);
+      failure = e;
+    }
+    const gone = pending.release();
+    if (gone !== undefined || out === undefined) {
+      out?.destroy();
       stream.destroy();
+      if (gone !== undefined) {
+        logger.info(
+          `${name}(${shown}) - client left before the forward connected: ${gone.message}`,
+        );
+      } else {
+        stats?.connectFailed();
+        logger.error(`${name}(${shown}) - cannot forward: ${msg(failure)}`);
+      }
       return;
     }
     track(out);
