@@ -4,7 +4,11 @@ import { obfs4Transport } from './obfs4/index.js';
 import { TransportRegistry } from './registry.js';
 import { scramblesuitTransport } from './scramblesuit/index.js';
 
-/** The transports steppe ships, by name. Built on demand: importing this registers nothing. */
+/**
+ * The transports steppe ships, by name. Built on demand: importing this registers nothing.
+ * A transport added here must also be added to builtin-loader.ts (managed mode's on-demand
+ * imports); test/registry.test.ts fails until it is.
+ */
 export function builtinRegistry(): TransportRegistry {
   return new TransportRegistry([
     obfs4Transport,
