@@ -18,6 +18,10 @@ export type PtErrorCode =
   | 'ERR_HANDSHAKE_AUTH'
   | 'ERR_HANDSHAKE_TOO_LONG'
   | 'ERR_HANDSHAKE_EOF'
+  // TLS and HTTP around a tunnel (webtunnel)
+  | 'ERR_TLS_CERT'
+  | 'ERR_TLS_PIN'
+  | 'ERR_HTTP_UPGRADE'
   // data phase
   | 'ERR_FRAME_INVALID'
   | 'ERR_FRAME_TAG'

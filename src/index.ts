@@ -78,3 +78,14 @@ export type {
   ConnectionClosedEvent,
 } from './diagnostics.js';
 export { VERSION } from './version.js';
+export {
+  webtunnel,
+  webtunnelTransport,
+  WebtunnelServerFactory,
+  chainHash as webtunnelChainHash,
+  pinForPem as webtunnelPinForPem,
+  KZ_INTERCEPTION_ROOTS,
+  type WebtunnelDialOptions,
+  type WebtunnelCreateServerOptions,
+  type WebtunnelTlsOptions,
+} from './transports/webtunnel/index.js';

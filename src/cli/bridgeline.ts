@@ -77,7 +77,7 @@ async function runBridgeline(cmd: Command): Promise<void> {
   }
   const a = identity.clientArgs;
 
-  await printIdentity(process.stdout, transport.name, address, a, {
+  await printIdentity(process.stdout, transport.name, address ?? transport.bridgeAddress?.(a), a, {
     qr: s.bool('qr', false),
     fingerprint: fp?.value.toUpperCase(),
   });

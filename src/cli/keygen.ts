@@ -35,6 +35,7 @@ export function registerKeygen(program: Command): void {
       '--public-address <host:port>',
       'the address clients will use; also prints the share string',
     )
+    .option('--url <url>', 'webtunnel: https://HOST/SECRET-PATH that the web server forwards here')
     .option('--force', 'replace an existing identity (clients holding the old cert stop working)')
     .option('--qr', 'also print the share string as a QR code')
     .addHelpText(
@@ -61,6 +62,8 @@ async function runKeygen(cmd: Command): Promise<void> {
       throw new UsageError(`--iat-mode: must be 0, 1 or 2, got ${JSON.stringify(iat.value)}`);
     options.set('iat-mode', [iat.value]);
   }
+  const url = s.string('url');
+  if (url !== undefined) options.set('url', [url.value]);
   const force = s.bool('force', false);
 
   const identity = createIdentity({ transport, options });
@@ -73,8 +76,14 @@ async function runKeygen(cmd: Command): Promise<void> {
   await writeIdentity(dir, identity, { replace: force });
   const { clientArgs } = identity;
 
-  await printIdentity(process.stdout, transport.name, address, clientArgs, {
-    qr: s.bool('qr', false),
-  });
+  await printIdentity(
+    process.stdout,
+    transport.name,
+    address ?? transport.bridgeAddress?.(clientArgs),
+    clientArgs,
+    {
+      qr: s.bool('qr', false),
+    },
+  );
   process.stderr.write(`steppe keygen: new ${transport.name} identity in ${dir}\n`);
 }

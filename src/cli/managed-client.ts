@@ -86,7 +86,11 @@ function handleClient(
       const args = factory.parseArgs(req.args ?? new Map());
       let raw;
       try {
-        raw = await connectTcp(req.target, { proxy, signal, outboundBind: config.outboundBind });
+        raw = await connectTcp(factory.dialTarget?.(args) ?? req.target, {
+          proxy,
+          signal,
+          outboundBind: config.outboundBind,
+        });
       } catch (e) {
         stats?.connectFailed();
         throw e;

@@ -13,6 +13,7 @@ import { formatHostPort, isLoopback } from '../net/address.js';
 import { listenTcp } from '../net/listen.js';
 import { holdPending } from '../net/pending.js';
 import { relay } from '../net/relay.js';
+import { realPeer } from '../tunnel/server.js';
 import { describeBindAddr, type ServerConfig } from '../pt/env.js';
 import type { ServerFactory } from '../transports/types.js';
 import { managedAcceptErrors, type ManagedContext } from './managed-context.js';
@@ -96,8 +97,8 @@ function handleServer(
   const { logger, lifecycle } = ctx;
   if (!lifecycle.track(socket)) return;
   const stats = ctx.stats?.for(name);
-  const userAddr = clientAddr(socket);
-  const shown = logger.addr(userAddr);
+  let userAddr = clientAddr(socket);
+  let shown = logger.addr(userAddr);
   const started = Date.now();
   logger.info(`${name}(${shown}) - new connection`);
   void (async () => {
@@ -108,6 +109,12 @@ function handleServer(
       // The transport owns the socket now and closes it the way its probe resistance wants.
       logger.warn(`${name}(${shown}) - handshake failed: ${(e as Error).message}`);
       return;
+    }
+    // Behind a reverse proxy (webtunnel) the TCP peer is the proxy; tor wants the client.
+    const behind = realPeer(stream, socket);
+    if (behind !== undefined) {
+      userAddr = behind;
+      shown = logger.addr(userAddr);
     }
     // Until the relay takes the stream over, a reset from the client must neither go unheard
     // (an unhandled 'error' would end the process) nor leave the ORPort dial running for nobody.

@@ -67,6 +67,11 @@ export function registerServer(program: Command): void {
     )
     .option('--proxy-protocol', 'send a PROXY protocol v2 header with the client address first')
     .option(
+      '--tls-cert <file>',
+      'webtunnel: terminate TLS with this PEM chain (no web server in front)',
+    )
+    .option('--tls-key <file>', 'webtunnel: the private key of --tls-cert')
+    .option(
       '--ext-cookie-file <file>',
       "the target is tor's Extended ORPort: authenticate with this cookie file",
     )
@@ -131,6 +136,10 @@ async function runServer(cmd: Command): Promise<void> {
 
   const options = new Map<string, string[]>();
   for (const [k, v] of s.pairs('option', 'options').args) options.set(k, [v]);
+  for (const flag of ['tls-cert', 'tls-key']) {
+    const v = s.string(flag);
+    if (v !== undefined) options.set(flag, [v.value]);
+  }
   const iat = s.string('iat-mode');
   if (iat !== undefined) {
     const v = iat.value.trim();
@@ -165,7 +174,12 @@ async function runServer(cmd: Command): Promise<void> {
     server.close(),
   );
 
-  const { address, guessed } = clientFacingAddress(server.address, pub);
+  const facing = clientFacingAddress(server.address, pub);
+  // A transport whose clients dial an address of their own (webtunnel's url=) names the
+  // Bridge line's placeholder address itself.
+  const placeholder = transport.bridgeAddress?.(factory.clientArgs);
+  const address = placeholder ?? facing.address;
+  const guessed = placeholder === undefined && facing.guessed;
   const addr = formatHostPort(address);
   const args = factory.clientArgs.size > 0 ? factory.clientArgs : ptArgs({});
   const share = shareString(transport.name, address, args);

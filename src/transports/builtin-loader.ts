@@ -13,6 +13,7 @@ const LOADERS: Readonly<Record<string, () => Promise<Transport>>> = {
   obfs3: async () => (await import('./obfs3/index.js')).obfs3Transport,
   obfs2: async () => (await import('./obfs2/index.js')).obfs2Transport,
   scramblesuit: async () => (await import('./scramblesuit/index.js')).scramblesuitTransport,
+  webtunnel: async () => (await import('./webtunnel/index.js')).webtunnelTransport,
 };
 
 /** What managed mode needs of a registry it builds once it knows the requested transports. */

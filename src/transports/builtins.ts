@@ -1,6 +1,7 @@
 import { obfs2Transport } from './obfs2/index.js';
 import { obfs3Transport } from './obfs3/index.js';
 import { obfs4Transport } from './obfs4/index.js';
+import { webtunnelTransport } from './webtunnel/index.js';
 import { TransportRegistry } from './registry.js';
 import { scramblesuitTransport } from './scramblesuit/index.js';
 
@@ -15,5 +16,6 @@ export function builtinRegistry(): TransportRegistry {
     obfs3Transport,
     obfs2Transport,
     scramblesuitTransport,
+    webtunnelTransport,
   ]);
 }

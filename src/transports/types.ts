@@ -1,5 +1,6 @@
 import type { Duplex } from 'node:stream';
 import type { RandomSource } from '../crypto/random.js';
+import type { HostPort } from '../net/address.js';
 
 /**
  * Key → values, with goptlib's pt.Args semantics. Used for per-connection client args (the SOCKS
@@ -60,6 +61,12 @@ export interface ClientFactory<A = unknown> {
    * stream once it succeeds. Takes ownership of `socket`: on failure it is destroyed.
    */
   wrap(socket: Duplex, args: A, opts?: HandshakeOptions): Promise<Duplex>;
+  /**
+   * Where the connection must go when the transport names it itself rather than taking the
+   * bridge address (webtunnel: the url='s host, or addr=; the Bridge line's address is a
+   * placeholder). Undefined or absent: the bridge address.
+   */
+  dialTarget?(args: A): HostPort | undefined;
 }
 
 export interface ServerFactory {
@@ -109,4 +116,9 @@ export interface Transport {
   createClient(opts?: ClientOptions): ClientFactory;
   /** Loads or creates the server identity. Rejects with PtError when state or options are bad. */
   createServer(opts: ServerOptions): Promise<ServerFactory>;
+  /**
+   * The address to print in a Bridge line for these published args, when it is not the
+   * server's own (webtunnel: a synthetic 2001:db8:: address, since clients dial the url=).
+   */
+  bridgeAddress?(clientArgs: PtArgs): HostPort | undefined;
 }

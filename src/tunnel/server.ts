@@ -27,6 +27,13 @@ import type { Logger } from '../log/logger.js';
 import type { ServerFactory } from '../transports/types.js';
 import { encodeProxyV2, unmapIpv4 } from './proxy-v2.js';
 import type { TunnelStats } from './stats.js';
+import { forwardedPeer } from '../transports/forwarded-peer.js';
+
+/** The client a transport saw behind a reverse proxy (webtunnel's X-Forwarded-For), host:port. */
+export function realPeer(stream: Duplex, socket: Socket): string | undefined {
+  const host = forwardedPeer(stream);
+  return host === undefined ? undefined : formatHostPort({ host, port: socket.remotePort ?? 0 });
+}
 
 export type ForwardTarget =
   | { readonly kind: 'fixed'; readonly target: HostPort; readonly proxyProtocol: boolean }
@@ -130,7 +137,7 @@ export async function startTunnelServer(opts: TunnelServerOptions): Promise<Tunn
           extOrPort: f.target,
           orPort: null,
           authCookieFile: f.cookieFile,
-          userAddr: peer,
+          userAddr: realPeer(stream, socket) ?? peer,
           transport: name,
           signal: pending.signal,
         });
