@@ -77,7 +77,7 @@ function handleClient(
   let target = '?';
   let opened = false;
   serveSocks(socket, {
-    signal: lifecycle.signal,
+    signal: lifecycle.connections.open(socket).signal,
     // Tor never half-closes a connection: the first EOF ends it, as in obfs4proxy's copyLoop.
     halfClose: false,
     onConnect: async (req, signal): Promise<Duplex> => {

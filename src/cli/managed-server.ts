@@ -101,10 +101,11 @@ function handleServer(
   let shown = logger.addr(userAddr);
   const started = Date.now();
   logger.info(`${name}(${shown}) - new connection`);
+  const { signal } = lifecycle.connections.open(socket);
   void (async () => {
     let stream;
     try {
-      stream = await factory.accept(socket, { signal: lifecycle.signal });
+      stream = await factory.accept(socket, { signal });
     } catch (e) {
       // The transport owns the socket now and closes it the way its probe resistance wants.
       logger.warn(`${name}(${shown}) - handshake failed: ${(e as Error).message}`);
@@ -118,7 +119,7 @@ function handleServer(
     }
     // Until the relay takes the stream over, a reset from the client must neither go unheard
     // (an unhandled 'error' would end the process) nor leave the ORPort dial running for nobody.
-    const pending = holdPending(stream, lifecycle.signal);
+    const pending = holdPending(stream, signal);
     let or: Socket | undefined;
     let failure: unknown;
     try {
@@ -158,7 +159,7 @@ function handleServer(
     });
     publishConnectionOpened(name, 'server');
     // The first EOF ends the connection, as in obfs4proxy's copyLoop (tor never half-closes).
-    const r = await relay(or, stream, { signal: lifecycle.signal, halfClose: false });
+    const r = await relay(or, stream, { signal, halfClose: false });
     socket.destroy();
     finish?.();
     if (r.error !== undefined)

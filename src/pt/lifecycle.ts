@@ -12,6 +12,7 @@
 import { readFileSync } from 'node:fs';
 import type { EventEmitter } from 'node:events';
 import type { Readable } from 'node:stream';
+import { SignalScope } from '../net/scope.js';
 
 /** Something that stops accepting when closed: a Listener from net/listen. */
 export interface Closable {
@@ -60,6 +61,8 @@ export function currentParentPid(): number | null {
 export class Lifecycle {
   readonly #opts: LifecycleOptions;
   readonly #abort = new AbortController();
+  /** One signal per connection under `signal`, so that it keeps a single listener. */
+  readonly connections = new SignalScope(this.#abort.signal);
   readonly #listeners = new Set<Closable>();
   readonly #conns = new Set<Trackable>();
   readonly #cleanups: Array<() => void> = [];

@@ -19,8 +19,10 @@ import { PtError } from '../errors.js';
 import { AcceptErrorReport } from '../net/accept-errors.js';
 import { formatHostPort, type HostPort } from '../net/address.js';
 import { listenTcp, type Listener } from '../net/listen.js';
+import { holdPending } from '../net/pending.js';
 import { connectTcp, type ProxyConfig } from '../net/proxy.js';
 import { relay, type RelayResult } from '../net/relay.js';
+import { SignalScope } from '../net/scope.js';
 import { serveSocks } from '../socks/server.js';
 import type { Logger } from '../log/logger.js';
 import type { ClientFactory, PtArgs } from '../transports/types.js';
@@ -130,7 +132,8 @@ export async function startTunnelClient(opts: TunnelClientOptions): Promise<Tunn
   const { factory, logger, stats } = opts;
   const name = factory.transportName;
   const abort = new AbortController();
-  const signal = abort.signal;
+  // One signal per connection under the client's, so that it keeps a single listener.
+  const connections = new SignalScope(abort.signal);
   const sockets = new Set<Duplex>();
   let closing = false;
   const ep = opts.endpoint;
@@ -145,22 +148,23 @@ export async function startTunnelClient(opts: TunnelClientOptions): Promise<Tunn
 
   const handleFixed = async (local: Socket, endpoint: ServerEndpoint): Promise<void> => {
     const started = Date.now();
+    const { signal } = connections.open(local);
     // A local client that gives up while we dial cancels the dial.
-    const gone = new AbortController();
-    const onGone = (): void => gone.abort(new Error('the local connection closed'));
-    local.once('close', onGone);
+    const pending = holdPending(local, signal);
     let stream: Duplex;
     try {
-      stream = await dialServer(endpoint, AbortSignal.any([signal, gone.signal]));
+      stream = await dialServer(endpoint, pending.signal);
     } catch (e) {
       local.destroy();
-      if (!closing && !gone.signal.aborted) {
+      if (!closing && pending.release() === undefined) {
         stats?.connectFailed();
         logger.error(`${name} - cannot connect to the server: ${msg(e)}`);
       }
       return;
-    } finally {
-      local.off('close', onGone);
+    }
+    if (pending.release() !== undefined) {
+      stream.destroy();
+      return;
     }
     track(stream);
     const finish = stats?.open(local, 'read');
@@ -186,7 +190,7 @@ export async function startTunnelClient(opts: TunnelClientOptions): Promise<Tunn
     try {
       const session = await serveSocks(local, {
         args: opts.mode === 'pt-socks' ? 'pt' : 'raw',
-        signal,
+        signal: connections.open(local).signal,
         halfClose: true,
         onConnect: async (req, sig) => {
           conn.target = logger.addr(formatHostPort(req.target));

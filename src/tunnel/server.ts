@@ -20,6 +20,7 @@ import { AcceptErrorReport } from '../net/accept-errors.js';
 import { formatHostPort, type HostPort } from '../net/address.js';
 import { listenTcp, type Listener } from '../net/listen.js';
 import { holdPending } from '../net/pending.js';
+import { SignalScope } from '../net/scope.js';
 import { connectTcp } from '../net/proxy.js';
 import { relay, type RelayResult } from '../net/relay.js';
 import { serveSocks } from '../socks/server.js';
@@ -85,7 +86,8 @@ export async function startTunnelServer(opts: TunnelServerOptions): Promise<Tunn
   const { factory, logger, stats } = opts;
   const name = factory.transportName;
   const abort = new AbortController();
-  const signal = abort.signal;
+  // One signal per connection under the server's, so that it keeps a single listener.
+  const connections = new SignalScope(abort.signal);
   const sockets = new Set<Duplex>();
   let closing = false;
 
@@ -101,6 +103,7 @@ export async function startTunnelServer(opts: TunnelServerOptions): Promise<Tunn
     const shown = logger.addr(peer);
     const started = Date.now();
     logger.debug(`${name}(${shown}) - new connection`);
+    const { signal } = connections.open(socket);
     let stream: Duplex;
     try {
       stream = await factory.accept(socket, { signal });
@@ -112,7 +115,7 @@ export async function startTunnelServer(opts: TunnelServerOptions): Promise<Tunn
     track(stream);
     const f = opts.forward;
     if (f.kind === 'socks') {
-      await serveSocksForward(stream, shown, started);
+      await serveSocksForward(stream, shown, started, signal);
       return;
     }
 
@@ -179,6 +182,7 @@ export async function startTunnelServer(opts: TunnelServerOptions): Promise<Tunn
     stream: Duplex,
     shown: string,
     started: number,
+    signal: AbortSignal,
   ): Promise<void> => {
     const conn: {
       finish: (() => { up: number; down: number }) | null;
