@@ -34,6 +34,8 @@ import {
   type TimingCell,
 } from './results.js';
 import { renderMarkdown } from './report.js';
+import { describeImpl } from './versions.js';
+import { VERSION } from '../../src/version.js';
 import { median, percentile } from './stats.js';
 import { Sink } from './sink.js';
 import type { Endpoint } from './socks.js';
@@ -531,6 +533,7 @@ async function main(): Promise<number> {
         model: cpus()[0]?.model ?? '?',
         node: process.version,
         kernel: release(),
+        sides: { A: describeImpl(cfg.a, VERSION), B: describeImpl(cfg.b, VERSION) },
       },
       A: nameA,
       B: nameB,

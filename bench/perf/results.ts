@@ -96,7 +96,14 @@ export interface Report {
     quick: boolean;
     reps: number;
     durationSec: number;
-    host: { cpus: number; model: string; node: string; kernel: string };
+    host: {
+      cpus: number;
+      model: string;
+      node: string;
+      kernel: string;
+      /** Each side's implementation and runtime: "steppe 0.1.0 (Node v20…)", "obfs4proxy-0.0.14 (go1.19.8)". */
+      sides?: { A: string; B: string };
+    };
     A: string;
     B: string;
     /** CPU cores used by unrelated processes during measurement windows. */
