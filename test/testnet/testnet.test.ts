@@ -11,81 +11,11 @@
 // fails the suite instead of skipping it.
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
-import { spawn } from 'node:child_process';
-import { existsSync } from 'node:fs';
 import { chmod, mkdtemp, rm, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { fileURLToPath } from 'node:url';
+import { assertOk, missing, OBFS4PROXY, runTestnet, skip, STEPPE } from './support.js';
 import { startHttpConnectProxy, startSocksProxy, type TestProxy } from '../net/support/proxies.js';
-
-const RUN_SH = fileURLToPath(new URL('../../../../shared/tor-testnet/run.sh', import.meta.url));
-const STEPPE = fileURLToPath(new URL('../../../bin/steppe', import.meta.url));
-const OBFS4PROXY = '/usr/bin/obfs4proxy';
-const CI = process.env['CI'] === 'true';
-const ENABLED = CI || process.env['STEPPE_TESTNET'] === '1';
-
-function which(cmd: string): string | null {
-  for (const dir of (process.env['PATH'] ?? '/usr/bin:/bin').split(':')) {
-    const p = join(dir, cmd);
-    if (existsSync(p)) return p;
-  }
-  return null;
-}
-
-const missing = [
-  ...['tor', 'tor-gencert', 'curl', 'python3'].filter((c) => which(c) === null),
-  ...(existsSync(OBFS4PROXY) ? [] : ['obfs4proxy']),
-  ...(existsSync(RUN_SH) ? [] : [RUN_SH]),
-];
-
-const skip: string | false = !ENABLED
-  ? 'the tor testnet runs only with CI=true or STEPPE_TESTNET=1'
-  : missing.length > 0 && !CI
-    ? `missing ${missing.join(', ')}`
-    : false;
-
-interface RunResult {
-  code: number | null;
-  output: string;
-  result: string;
-}
-
-function runTestnet(env: Record<string, string>): Promise<RunResult> {
-  return new Promise((resolve, reject) => {
-    const child = spawn('bash', [RUN_SH], {
-      env: { ...process.env, ...env },
-      stdio: ['ignore', 'pipe', 'pipe'],
-    });
-    let output = '';
-    child.stdout.setEncoding('utf8');
-    child.stderr.setEncoding('utf8');
-    child.stdout.on('data', (c: string) => (output += c));
-    child.stderr.on('data', (c: string) => (output += c));
-    // run.sh bounds itself (bootstrap 240 s, fetches 4 × 60 s); this is the last resort.
-    const timer = setTimeout(() => child.kill('SIGTERM'), 420_000);
-    child.once('error', (e) => {
-      clearTimeout(timer);
-      reject(e);
-    });
-    child.once('exit', (code) => {
-      clearTimeout(timer);
-      const result = output.split('\n').find((l) => l.startsWith('RESULT: ')) ?? '';
-      resolve({ code, output, result });
-    });
-  });
-}
-
-function assertOk(r: RunResult, what: string): void {
-  if (r.code !== 0 || !r.result.startsWith('RESULT: OK')) {
-    assert.fail(`${what}: run.sh exited ${r.code}\n${r.output.split('\n').slice(-80).join('\n')}`);
-  }
-  console.log(`${what}: ${r.result}`);
-  // Nothing left behind: every PT exited when its tor closed its stdin. (A tor relay that is
-  // slow to die on SIGTERM is run.sh's business, not the PT's, and is not checked.)
-  const leftovers = r.output.split('\n').filter((l) => /PT process \d+ .* still alive/.test(l));
-  assert.deepEqual(leftovers, [], `${what}: a PT outlived its tor`);
-}
 
 async function proxyRun(kind: 'socks5' | 'http'): Promise<void> {
   const dir = await mkdtemp(join(tmpdir(), 'steppe-testnet-'));

@@ -9,7 +9,7 @@ import { access } from 'node:fs/promises';
 import { chromium } from 'playwright-core';
 import { webtunnel } from '../../../src/transports/webtunnel/index.js';
 import { chainHash } from '../../../src/transports/webtunnel/pin.js';
-import { docsText } from '../../cli/support/docs.js';
+import { readmeNginxLocation } from './readme-nginx.js';
 import { haveNginx, startNginx, type Nginx } from '../../_support/nginx.js';
 import { echoTransfer } from '../../_support/transfer.js';
 import {
@@ -32,16 +32,6 @@ let pki: TestPki;
 let cover: { dir: string; cleanup(): void };
 let bridge: EchoBridge;
 let nginx: Nginx;
-
-/** The README's nginx block, with the test's secret path and backend port. */
-async function readmeNginxLocation(secret: string, backendPort: number): Promise<string> {
-  const docs = await docsText();
-  const block = /```nginx\n(location = \/SECRET-PATH \{[^`]*\})\n```/.exec(docs)?.[1];
-  assert.ok(block !== undefined, 'README.md has the nginx location block for webtunnel');
-  return block
-    .replace('/SECRET-PATH', secret)
-    .replace('http://127.0.0.1:15000', `http://127.0.0.1:${backendPort}`);
-}
 
 before(async () => {
   if (skip !== false) return;
