@@ -71,6 +71,9 @@ export {
   type ScrambleSuitServerOptions,
   type ScrambleSuitStream,
 } from './transports/scramblesuit/index.js';
+export { dummy, dummyTransport } from './transports/dummy/index.js';
+export { b64, b64Transport } from './transports/b64/index.js';
+export type { CodecDialOptions } from './transports/codec-transport.js';
 export { channels } from './diagnostics.js';
 export type {
   HandshakeEvent,

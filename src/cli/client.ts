@@ -24,6 +24,7 @@ import {
   Settings,
   stateDir,
   transportNames,
+  TRANSPORTS_HELP,
   UsageError,
   type Setting,
 } from './standalone.js';
@@ -87,7 +88,8 @@ Examples:
 
 Give exactly one of --listen, --socks, --pt-socks. At startup the client completes one
 handshake with the server, so a wrong address or cert fails at once, not on first use.
-Exit status: 0 stopped by a signal, 1 failure, 2 usage error.`,
+Exit status: 0 stopped by a signal, 1 failure, 2 usage error.
+${TRANSPORTS_HELP}`,
     )
     .action(async (_opts: unknown, c: Command) => runAction('client', () => runClient(c)));
 }

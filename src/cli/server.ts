@@ -28,6 +28,7 @@ import {
   shareString,
   stateDir,
   transportNames,
+  TRANSPORTS_HELP,
   UsageError,
 } from './standalone.js';
 import { startStatusLine, type StatusLine } from './status.js';
@@ -91,7 +92,8 @@ Examples:
   steppe server --listen 443 --forward socks --public-address vpn.example.org
 
 It prints the bridge line and the share string (steppe://...) that clients need, then serves
-until SIGINT or SIGTERM. Exit status: 0 stopped by a signal, 1 failure, 2 usage error.`,
+until SIGINT or SIGTERM. Exit status: 0 stopped by a signal, 1 failure, 2 usage error.
+${TRANSPORTS_HELP}`,
     )
     .action(async (_opts: unknown, c: Command) => runAction('server', () => runServer(c)));
 }

@@ -192,6 +192,18 @@ export function pickTransport(s: Setting<string> | undefined): Transport {
   return t;
 }
 
+/** What each transport is for, for the --help of the commands that take --transport. */
+export const TRANSPORTS_HELP = `
+Transports:
+  obfs4         the default; resists passive and active probing
+  scramblesuit  for bridges that publish password= (probe-resistant, like obfs4)
+  obfs3         for bridges without obfs4 (a prober can confirm it with one connection)
+  obfs2         passively breakable (anyone on the path can decrypt and detect it): only for old
+                bridges that speak nothing else; the Python obfsproxy's shared secret goes in
+                --arg/--option shared-secret=...
+  dummy, b64    no obfuscation at all: the Python obfsproxy's test transports (bytes as they are,
+                or base64 text), for testing a setup`;
+
 export function transportNames(): string {
   return builtinRegistry().names().join(', ');
 }

@@ -1,3 +1,5 @@
+import { b64Transport } from './b64/index.js';
+import { dummyTransport } from './dummy/index.js';
 import { obfs2Transport } from './obfs2/index.js';
 import { obfs3Transport } from './obfs3/index.js';
 import { obfs4Transport } from './obfs4/index.js';
@@ -17,5 +19,7 @@ export function builtinRegistry(): TransportRegistry {
     obfs2Transport,
     scramblesuitTransport,
     webtunnelTransport,
+    dummyTransport,
+    b64Transport,
   ]);
 }

@@ -62,6 +62,9 @@ export class CodecStream extends Duplex {
     this.#socket.on('error', this.#onError);
     this.#socket.on('close', this.#onClose);
     if (p.initial !== undefined && p.initial.length > 0) this.#receive(p.initial);
+    // A socket handed over paused (connectTcp returns them so) starts flowing here; from now on
+    // only backpressure pauses it.
+    if (!this.#socketPaused) this.#socket.resume();
   }
 
   /** The underlying socket, for addresses and socket options. */

@@ -1,0 +1,81 @@
+/**
+ * A transport without a handshake: every connection is a CodecStream over the socket from the
+ * first byte (the Python obfsproxy's test transports dummy and b64). Builds the Transport that
+ * managed mode and the tunnel use and the library API (`dial`, `createServer`).
+ */
+import type { Duplex } from 'node:stream';
+import { publishHandshake } from '../diagnostics.js';
+import { connectTcp } from '../net/proxy.js';
+import { CodecStream, type StreamCodec } from './codec-stream.js';
+import type {
+  ClientFactory,
+  HandshakeOptions,
+  PtArgs,
+  ServerFactory,
+  ServerOptions,
+  Transport,
+} from './types.js';
+
+export interface CodecDialOptions {
+  host: string;
+  port: number;
+  signal?: AbortSignal;
+  /** Use this already connected socket instead of dialling. */
+  socket?: Duplex;
+}
+
+export interface CodecTransportApi {
+  readonly transport: Transport;
+  dial(opts: CodecDialOptions): Promise<CodecStream>;
+  createServer(opts?: Partial<ServerOptions>): Promise<ServerFactory>;
+}
+
+export function codecTransport(name: string, makeCodec: () => StreamCodec): CodecTransportApi {
+  const open = (
+    socket: Duplex,
+    role: 'client' | 'server',
+    signal?: AbortSignal,
+  ): Promise<CodecStream> => {
+    const started = performance.now();
+    if (signal?.aborted) {
+      socket.destroy();
+      return Promise.reject(signal.reason as Error);
+    }
+    const stream = new CodecStream({ socket, codec: makeCodec(), name });
+    publishHandshake(name, role, true, started);
+    return Promise.resolve(stream);
+  };
+  const client: ClientFactory<null> = {
+    transportName: name,
+    parseArgs: (_args: PtArgs) => null,
+    wrap: (socket: Duplex, _a: null, opts: HandshakeOptions = {}) =>
+      open(socket, 'client', opts.signal),
+  };
+  const server: ServerFactory = {
+    transportName: name,
+    clientArgs: new Map(),
+    accept: (socket: Duplex, opts: HandshakeOptions = {}) => open(socket, 'server', opts.signal),
+  };
+  const transport: Transport = {
+    name,
+    createClient: () => client,
+    createServer: () => Promise.resolve(server),
+  };
+  return {
+    transport,
+    async dial(opts: CodecDialOptions): Promise<CodecStream> {
+      const socket =
+        opts.socket ??
+        (await connectTcp(
+          { host: opts.host, port: opts.port },
+          opts.signal ? { signal: opts.signal } : {},
+        ));
+      return client.wrap(
+        socket,
+        null,
+        opts.signal ? { signal: opts.signal } : {},
+      ) as Promise<CodecStream>;
+    },
+    createServer: () => Promise.resolve(server),
+  };
+}
