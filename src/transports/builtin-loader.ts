@@ -14,6 +14,8 @@ const LOADERS: Readonly<Record<string, () => Promise<Transport>>> = {
   obfs2: async () => (await import('./obfs2/index.js')).obfs2Transport,
   scramblesuit: async () => (await import('./scramblesuit/index.js')).scramblesuitTransport,
   webtunnel: async () => (await import('./webtunnel/index.js')).webtunnelTransport,
+  dummy: async () => (await import('./dummy/index.js')).dummyTransport,
+  b64: async () => (await import('./b64/index.js')).b64Transport,
 };
 
 /** What managed mode needs of a registry it builds once it knows the requested transports. */
