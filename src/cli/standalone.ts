@@ -197,6 +197,7 @@ export const TRANSPORTS_HELP = `
 Transports:
   obfs4         the default; resists passive and active probing
   scramblesuit  for bridges that publish password= (probe-resistant, like obfs4)
+  webtunnel     HTTPS to a web site, the bridge behind a real web server
   obfs3         for bridges without obfs4 (a prober can confirm it with one connection)
   obfs2         passively breakable (anyone on the path can decrypt and detect it): only for old
                 bridges that speak nothing else; the Python obfsproxy's shared secret goes in
