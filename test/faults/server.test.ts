@@ -11,7 +11,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { connect } from 'node:net';
 import { builtinRegistry } from '../../src/transports/builtins.js';
-import { encodeShare, parseShare } from '../../src/cli/share.js';
+import { parseShare } from '../../src/cli/share.js';
 import { parseSmethodArgs } from '../../src/pt/args.js';
 import { startHashEcho, type HashEcho } from '../_support/echo.js';
 import { startSteppeServer } from '../cli/support/steppe.js';
@@ -24,7 +24,7 @@ import {
   startHangingTarget,
   type HangingTarget,
 } from './support/harness.js';
-import { FAULT_TRANSPORTS, serverFlags, serverOptions } from './support/transports.js';
+import { FAULT_TRANSPORTS, serverFlags, serverOptions, shareFor } from './support/transports.js';
 
 const cleanups: Array<() => Promise<unknown>> = [];
 after(async () => {
@@ -56,7 +56,7 @@ async function standaloneServer(transport: string, target: number): Promise<Serv
   ]);
   cleanups.push(() => s.p.stop());
   return {
-    share: s.share,
+    share: shareFor(transport, parseShare(s.share).args, { host: '127.0.0.1', port: s.port }),
     alive: () => s.p.proc.exitCode === null && s.p.proc.signalCode === null,
     stderr: () => s.p.stderr(),
   };
@@ -77,10 +77,9 @@ async function managedServer(transport: string, target: number): Promise<ServerU
   const m = /^SMETHOD \S+ 127\.0\.0\.1:(\d+)(?: ARGS:(\S*))?/.exec(line);
   assert.ok(m, line);
   const args = parseSmethodArgs(m[2] ?? '');
-  const share = encodeShare({
-    transport,
-    server: { host: '127.0.0.1', port: Number(m[1]) },
-    args: new Map([...args].map(([k, v]) => [k, v[0] ?? ''])),
+  const share = shareFor(transport, new Map([...args].map(([k, v]) => [k, v[0] ?? ''])), {
+    host: '127.0.0.1',
+    port: Number(m[1]),
   });
   return {
     share,

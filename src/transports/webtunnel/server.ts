@@ -121,6 +121,11 @@ export async function webtunnelServerHandshake(
     const reader = new ByteReader(stream, 'ERR_HANDSHAKE_INVALID', MAX_HEAD_BYTES);
     const got = await readHead(reader, d.signal);
     reader.release();
+    if (got.kind !== 'head' || !isTunnelRequest(got.head, cfg.secretPath)) {
+      // An error page or the cover site goes to a peer that may reset at any moment; with the
+      // reader gone nothing else listens, and an unheard 'error' would end the process.
+      stream.on('error', () => stream.destroy());
+    }
     if (got.kind === 'gone') {
       close();
       throw got.timedOut
