@@ -51,6 +51,7 @@ export function registerClient(program: Command): void {
     .option('--server <host:port>', "the server's address (a host name, IPv4 or [IPv6])")
     .option('--cert <cert>', "obfs4: the cert= from the server's bridge line")
     .option('--iat-mode <n>', "obfs4: the iat-mode= from the server's bridge line (default: 0)")
+    .option('--password <base32>', "scramblesuit: the password= from the server's bridge line")
     .option('-a, --arg <key=value>', 'another transport argument, repeatable', collect)
     .option(
       '-l, --listen <addr>',
@@ -70,7 +71,7 @@ export function registerClient(program: Command): void {
     )
     .option('--no-check', 'skip the startup handshake that checks the server and the cert')
     .option('--check-timeout <seconds>', 'how long the startup handshake may take (default: 20)')
-    .option('-s, --state <dir>', 'state directory (obfs4 keeps no client state)')
+    .option('-s, --state <dir>', 'state directory (scramblesuit keeps its session tickets there; obfs4 nothing)')
     .option('--metrics <addr>', 'serve Prometheus metrics on http://ADDR/metrics')
     .option('--metrics-public', '--metrics may listen on an address that is not loopback')
     .option('--no-status', 'no live status line (it is shown only when stdout is a terminal)')
@@ -136,6 +137,8 @@ async function runClient(cmd: Command): Promise<void> {
   const args = new Map<string, string[]>();
   for (const [k, v] of share?.args ?? []) args.set(k, [v]);
   for (const [k, v] of extra.args) args.set(k, [v]);
+  const passwordS = s.string('password');
+  if (passwordS !== undefined) args.set('password', [passwordS.value.trim()]);
   if (certS !== undefined) args.set('cert', [certS.value.trim()]);
   if (iatS !== undefined) args.set('iat-mode', [iatS.value.trim()]);
   else if (certS !== undefined && !args.has('iat-mode')) args.set('iat-mode', ['0']);

@@ -111,6 +111,12 @@ export const SERVER_FIELDS: readonly FieldSpec[] = [
     example: '0',
   },
   {
+    name: 'password',
+    type: 'string',
+    description: 'scramblesuit: the shared secret, 32 Base32 characters (default: generated)',
+    example: '"ABCDEFGHIJKLMNOPQRSTUVWXYZ234567"',
+  },
+  {
     name: 'options',
     type: 'table',
     description: 'transport server options (as ServerTransportOptions), e.g. { iat-mode = "1" }',
@@ -169,6 +175,12 @@ export const CLIENT_FIELDS: readonly FieldSpec[] = [
     max: 2,
     description: "obfs4: the iat-mode from the server's bridge line (default 0)",
     example: '0',
+  },
+  {
+    name: 'password',
+    type: 'string',
+    description: "scramblesuit: the password from the server's bridge line",
+    example: '"ABCDEFGHIJKLMNOPQRSTUVWXYZ234567"',
   },
   {
     name: 'args',

@@ -58,6 +58,10 @@ export function registerServer(program: Command): void {
       new Option('--iat-mode <n>', 'obfs4 inter-arrival-time obfuscation: 0 off, 1 on, 2 paranoid'),
     )
     .option(
+      '--password <base32>',
+      'scramblesuit: the shared secret, 32 Base32 characters (default: generated, kept in --state)',
+    )
+    .option(
       '-o, --option <key=value>',
       "transport server option, repeatable (as tor's ServerTransportOptions)",
       collect,
@@ -149,6 +153,8 @@ async function runServer(cmd: Command): Promise<void> {
       throw new UsageError(`${iat.origin}: must be 0, 1 or 2, got ${JSON.stringify(v)}`);
     options.set('iat-mode', [v]);
   }
+  const passwordS = s.string('password');
+  if (passwordS !== undefined) options.set('password', [passwordS.value.trim()]);
   const pubS = s.string('public-address');
   const pub = pubS === undefined ? undefined : parsePublicAddress(pubS);
   const metricsS = s.string('metrics');
