@@ -71,7 +71,10 @@ export function registerClient(program: Command): void {
     )
     .option('--no-check', 'skip the startup handshake that checks the server and the cert')
     .option('--check-timeout <seconds>', 'how long the startup handshake may take (default: 20)')
-    .option('-s, --state <dir>', 'state directory (scramblesuit keeps its session tickets there; obfs4 nothing)')
+    .option(
+      '-s, --state <dir>',
+      'state directory (scramblesuit keeps its session tickets there; obfs4 nothing)',
+    )
     .option('--metrics <addr>', 'serve Prometheus metrics on http://ADDR/metrics')
     .option('--metrics-public', '--metrics may listen on an address that is not loopback')
     .option('--no-status', 'no live status line (it is shown only when stdout is a terminal)')
