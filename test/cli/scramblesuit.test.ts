@@ -68,10 +68,14 @@ test(
       const r = await echoTransfer(await dial(c.port), 512 * 1024);
       assert.equal(r.receivedSha, r.sentSha);
     }
-    const tickets = JSON.parse(
-      await readFile(join(state, 'scramblesuit_tickets.json'), 'utf8'),
-    ) as object;
-    assert.deepEqual(Object.keys(tickets), [`127.0.0.1:${s.port}`]);
+    // The file is rewritten asynchronously after each redemption and each new ticket.
+    const file = join(state, 'scramblesuit_tickets.json');
+    let keys: string[] = [];
+    for (let i = 0; i < 100 && keys.length === 0; i++) {
+      keys = Object.keys(JSON.parse(await readFile(file, 'utf8')) as object);
+      if (keys.length === 0) await new Promise((r) => setTimeout(r, 50));
+    }
+    assert.deepEqual(keys, [`127.0.0.1:${s.port}`]);
     await c.p.stop();
     await s.p.stop();
   },
