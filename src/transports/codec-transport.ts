@@ -7,6 +7,7 @@ import type { Duplex } from 'node:stream';
 import { publishHandshake } from '../diagnostics.js';
 import { connectTcp } from '../net/proxy.js';
 import { CodecStream, type StreamCodec } from './codec-stream.js';
+import { statelessIdentity } from './stateless-identity.js';
 import type {
   ClientFactory,
   HandshakeOptions,
@@ -58,6 +59,7 @@ export function codecTransport(name: string, makeCodec: () => StreamCodec): Code
   };
   const transport: Transport = {
     name,
+    identity: statelessIdentity(name),
     createClient: () => client,
     createServer: () => Promise.resolve(server),
   };

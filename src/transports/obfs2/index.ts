@@ -20,6 +20,7 @@ import { InvalidArgsError, type PtError } from '../../errors.js';
 import { openDialSocket, type DialTarget } from '../../net/connector.js';
 import { CodecStream } from '../codec-stream.js';
 import { readUntil } from '../handshake-io.js';
+import { statelessIdentity } from '../stateless-identity.js';
 import {
   argValue,
   type ClientFactory,
@@ -160,6 +161,8 @@ export class Obfs2ServerFactory implements ServerFactory {
 
 export const obfs2Transport: Transport = {
   name: 'obfs2',
+  // A shared secret is handed to clients out of band: it is never published.
+  identity: statelessIdentity('obfs2'),
   createClient(opts?: ClientOptions): ClientFactory {
     return new Obfs2ClientFactory(opts);
   },

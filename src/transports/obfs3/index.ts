@@ -17,6 +17,7 @@ import type { PtError } from '../../errors.js';
 import { openDialSocket, type DialTarget } from '../../net/connector.js';
 import { CodecStream } from '../codec-stream.js';
 import { readUntil } from '../handshake-io.js';
+import { statelessIdentity } from '../stateless-identity.js';
 import {
   type ClientFactory,
   type ClientOptions,
@@ -117,6 +118,7 @@ export class Obfs3ServerFactory implements ServerFactory {
 
 export const obfs3Transport: Transport = {
   name: 'obfs3',
+  identity: statelessIdentity('obfs3'),
   createClient(opts?: ClientOptions): ClientFactory {
     return new Obfs3ClientFactory(opts);
   },
