@@ -12,6 +12,8 @@
  *       ok, failed_handshake (a probe, a wrong cert, garbage), replay, timeout
  *   steppe_handshakes_total{result=ok|failed}      counter   transport handshakes
  *   steppe_handshake_failures_total{code}          counter   failed handshakes by error code
+ *   steppe_handshake_kinds_total{kind}             counter   successful ones by kind (scramblesuit:
+ *                                                            uniformdh, ticket)
  *   steppe_handshake_duration_seconds              histogram successful handshakes
  *   steppe_handshake_seconds_total                 counter   time spent in successful handshakes
  *   steppe_connect_failures_total                  counter   onward connections that failed
@@ -137,6 +139,12 @@ export function metricsRegistry(book: StatsBook): TunnelMetrics {
     { labels: { result: 'ok' }, value: s.handshakesOk },
     { labels: { result: 'failed' }, value: s.handshakesFailed },
   ]);
+  metric(
+    'steppe_handshake_kinds_total',
+    'Successful handshakes by kind, for transports with several (scramblesuit: uniformdh, ticket)',
+    'counter',
+    (s) => [...s.handshakeKinds].map(([kind, value]) => ({ labels: { kind }, value })),
+  );
   metric(
     'steppe_handshake_failures_total',
     'Failed transport handshakes by error code',

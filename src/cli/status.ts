@@ -33,6 +33,9 @@ export function formatStatus(label: string, s: StatsSnapshot): string {
     `down ${formatBytes(s.bytesDown)}`,
     `${s.handshakesFailed} failed handshake${s.handshakesFailed === 1 ? '' : 's'}`,
   ];
+  // ScrambleSuit: how many connections skipped the UniformDH round trip with a session ticket.
+  const tickets = s.handshakeKinds.get('ticket');
+  if (tickets !== undefined) parts.push(`${tickets} by ticket`);
   if (s.connectFailures > 0) parts.push(`${s.connectFailures} connect failures`);
   return `${label} | ${parts.join(' | ')}`;
 }

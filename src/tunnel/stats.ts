@@ -36,6 +36,8 @@ export interface StatsSnapshot {
    * HANDSHAKE_BUCKETS[i] seconds and more than the bound before it (the last: more than all).
    */
   readonly handshakeBuckets: readonly number[];
+  /** Successful handshakes by kind, for transports that have several (scramblesuit: uniformdh, ticket). */
+  readonly handshakeKinds: ReadonlyMap<string, number>;
 }
 
 /** Upper bounds (seconds) of the handshake-duration histogram: LAN to a slow mobile link. */
@@ -69,6 +71,7 @@ export class TunnelStats {
   #hsSeconds = 0;
   #connectFailures = 0;
   readonly #failures = new Map<string, number>();
+  readonly #kinds = new Map<string, number>();
   readonly #open = new Set<Tracked>();
   readonly #buckets: number[] = new Array<number>(HANDSHAKE_BUCKETS.length + 1).fill(0);
   readonly #onHandshake = (message: unknown): void => {
@@ -82,6 +85,7 @@ export class TunnelStats {
       const i = HANDSHAKE_BUCKETS.findIndex((le) => seconds <= le);
       const k = i === -1 ? HANDSHAKE_BUCKETS.length : i;
       this.#buckets[k] = (this.#buckets[k] ?? 0) + 1;
+      if (ev.kind !== undefined) this.#kinds.set(ev.kind, (this.#kinds.get(ev.kind) ?? 0) + 1);
     } else {
       this.#failed += 1;
       const code = ev.code ?? 'unknown';
@@ -162,6 +166,7 @@ export class TunnelStats {
       connectFailures: this.#connectFailures,
       handshakeSeconds: this.#hsSeconds,
       handshakeBuckets: [...this.#buckets],
+      handshakeKinds: new Map(this.#kinds),
     };
   }
 }

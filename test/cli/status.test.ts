@@ -25,6 +25,7 @@ test('the line: connections, bytes, failed handshakes, connect failures when any
     connectFailures: 0,
     handshakeSeconds: 1,
     handshakeBuckets: [],
+    handshakeKinds: new Map<string, number>(),
   };
   assert.equal(
     formatStatus('steppe server obfs4', snap),
@@ -33,6 +34,17 @@ test('the line: connections, bytes, failed handshakes, connect failures when any
   assert.match(
     formatStatus('x', { ...snap, handshakesFailed: 2, connectFailures: 4 }),
     /2 failed handshakes \| 4 connect failures$/,
+  );
+  // ScrambleSuit servers and clients also say how many handshakes a session ticket saved.
+  assert.match(
+    formatStatus('x', {
+      ...snap,
+      handshakeKinds: new Map([
+        ['uniformdh', 2],
+        ['ticket', 5],
+      ]),
+    }),
+    /1 failed handshake \| 5 by ticket$/,
   );
 });
 

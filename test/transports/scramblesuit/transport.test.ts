@@ -14,6 +14,10 @@ import {
 import { InvalidArgsError, type PtError } from '../../../src/errors.js';
 import { ptArgs } from '../../../src/transports/types.js';
 import { echoTransfer } from '../../_support/transfer.js';
+import { startMetrics } from '../../../src/cli/metrics.js';
+import { StatsBook } from '../../../src/tunnel/stats-book.js';
+import { TunnelStats } from '../../../src/tunnel/stats.js';
+import { parsePromText, promValue } from '../../_support/prom-text.js';
 
 const dirs: string[] = [];
 function tempDir(): string {
@@ -140,4 +144,44 @@ test('the library dial keeps tickets per state directory', async () => {
   }
   assert.deepEqual(bridge.factory.handshakes, { uniformdh: 1, ticket: 1 });
   await bridge.close();
+});
+
+test('metrics count handshakes by kind on both sides', async () => {
+  const bridge = await echoBridge();
+  const server = new TunnelStats('server', 'scramblesuit');
+  const client = new TunnelStats('client', 'scramblesuit');
+  server.start();
+  client.start();
+  const m = await startMetrics(
+    { host: '127.0.0.1', port: 0 },
+    StatsBook.of('scramblesuit', server),
+  );
+  try {
+    const stateDir = tempDir();
+    for (let i = 0; i < 3; i++) {
+      const s = await scramblesuit.dial({
+        host: '127.0.0.1',
+        port: bridge.port,
+        password: bridge.factory.password,
+        stateDir,
+      });
+      await echoTransfer(s, 1000);
+    }
+    const fams = parsePromText(
+      await (await fetch(`http://127.0.0.1:${m.address.port}/metrics`)).text(),
+    );
+    const kind = (k: string): number =>
+      promValue(fams, 'steppe_handshake_kinds_total', { kind: k });
+    assert.equal(kind('uniformdh'), 1);
+    assert.equal(kind('ticket'), 2);
+    assert.deepEqual([...client.snapshot().handshakeKinds].sort(), [
+      ['ticket', 2],
+      ['uniformdh', 1],
+    ]);
+  } finally {
+    server.stop();
+    client.stop();
+    await m.close();
+    await bridge.close();
+  }
 });
