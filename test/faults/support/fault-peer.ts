@@ -52,6 +52,8 @@ function flow(stream: Duplex): Promise<void> {
       }
     });
     stream.on('error', reject);
+    stream.once('close', () => reject(new Error(`closed after ${back} bytes came back`)));
+    stream.resume();
     const pump = (): void => {
       while (stream.write(randomBytes(CHUNK)));
       stream.once('drain', pump);
@@ -74,6 +76,7 @@ function readN(s: Socket, n: number): Promise<Buffer> {
     };
     s.on('data', onData);
     s.once('close', () => reject(new Error(`closed after ${buf.length} of ${n} bytes`)));
+    s.resume();
   });
 }
 
@@ -106,14 +109,17 @@ async function appPeer(
   raw.on('error', () => {});
   if (phase === 'tcp') return ready(raw);
   if (socksArgs !== undefined && socksArgs !== '-') {
+    // As tor does: username/password carrying the args, or no authentication without any.
     const arg = Buffer.from(socksArgs);
-    raw.write(Buffer.of(5, 1, 2));
+    raw.write(Buffer.of(5, 1, arg.length === 0 ? 0 : 2));
     if (phase === 'socks') return ready(raw);
     await readN(raw, 2);
-    const user = arg.subarray(0, Math.min(255, arg.length));
-    const pass = arg.length > 255 ? arg.subarray(255) : Buffer.of(0);
-    raw.write(Buffer.concat([Buffer.of(1, user.length), user, Buffer.of(pass.length), pass]));
-    await readN(raw, 2);
+    if (arg.length > 0) {
+      const user = arg.subarray(0, Math.min(255, arg.length));
+      const pass = arg.length > 255 ? arg.subarray(255) : Buffer.of(0);
+      raw.write(Buffer.concat([Buffer.of(1, user.length), user, Buffer.of(pass.length), pass]));
+      await readN(raw, 2);
+    }
     const t = parseHostPort(target ?? '');
     const ip = t.host.split('.').map(Number);
     raw.write(Buffer.of(5, 1, 0, 1, ...ip, t.port >> 8, t.port & 0xff));
