@@ -34,6 +34,8 @@ import {
 import { startStatusLine, type StatusLine } from './status.js';
 import { describeForward, startTunnelServer, type ForwardTarget } from '../tunnel/server.js';
 import { TunnelStats } from '../tunnel/stats.js';
+import { PtError } from '../errors.js';
+import { readAuthCookieFile } from '../extorport/cookie.js';
 
 export const SERVER_DESCRIPTION =
   'run a tunnel server without tor: accept transport clients and forward them to a target';
@@ -135,6 +137,11 @@ async function runServer(cmd: Command): Promise<void> {
         "--proxy-protocol and --ext-cookie-file exclude each other (tor's Extended ORPort gets the client address itself)",
       );
     }
+    // Read again for every connection (tor rewrites it when it restarts), but a file that is
+    // not there or not a cookie file at start is a mistake to report now, not per connection.
+    await readAuthCookieFile(cookie.value, cookie.origin).catch((e: unknown) => {
+      throw new PtError('ERR_INVALID_CONFIG', (e as Error).message, { cause: e });
+    });
     forward = { kind: 'extorport', target: parseTarget(forwardS), cookieFile: cookie.value };
   } else {
     forward = { kind: 'fixed', target: parseTarget(forwardS), proxyProtocol };

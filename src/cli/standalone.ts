@@ -114,8 +114,10 @@ export class Settings {
     const s = this.get(flag);
     if (s === undefined) return dflt;
     const n = typeof s.value === 'number' ? s.value : Number(s.value);
-    if (typeof s.value === 'string' && !/^\s*\d+(\.\d+)?\s*$/.test(s.value)) {
-      throw new UsageError(`${s.origin}: ${JSON.stringify(s.value)} is not a number`);
+    if (typeof s.value === 'string' && !/^\s*-?\d+(\.\d+)?\s*$/.test(s.value)) {
+      throw new UsageError(
+        `${s.origin}: ${JSON.stringify(s.value)} is not a number (expected ${min} to ${max})`,
+      );
     }
     if (!Number.isFinite(n) || n < min || n > max) {
       throw new UsageError(

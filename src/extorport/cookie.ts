@@ -32,31 +32,27 @@ export function parseAuthCookie(file: Uint8Array): Uint8Array {
 
 /**
  * Reads and validates TOR_PT_AUTH_COOKIE_FILE.
+ * @param what names the setting in messages (standalone: "--ext-cookie-file").
  * @throws PtError('ERR_EXTORPORT') naming the file and the problem.
  */
-export async function readAuthCookieFile(path: string): Promise<Uint8Array> {
+export async function readAuthCookieFile(
+  path: string,
+  what = 'TOR_PT_AUTH_COOKIE_FILE',
+): Promise<Uint8Array> {
   let bytes: Buffer;
   try {
     bytes = await readFile(path);
   } catch (e) {
     const code = (e as NodeJS.ErrnoException).code ?? 'error';
-    throw new PtError(
-      'ERR_EXTORPORT',
-      `cannot read TOR_PT_AUTH_COOKIE_FILE ${JSON.stringify(path)}: ${code}`,
-      {
-        cause: e,
-      },
-    );
+    throw new PtError('ERR_EXTORPORT', `cannot read ${what} ${JSON.stringify(path)}: ${code}`, {
+      cause: e,
+    });
   }
   try {
     return parseAuthCookie(bytes);
   } catch (e) {
-    throw new PtError(
-      'ERR_EXTORPORT',
-      `TOR_PT_AUTH_COOKIE_FILE ${JSON.stringify(path)}: ${(e as Error).message}`,
-      {
-        cause: e,
-      },
-    );
+    throw new PtError('ERR_EXTORPORT', `${what} ${JSON.stringify(path)}: ${(e as Error).message}`, {
+      cause: e,
+    });
   }
 }

@@ -4,7 +4,7 @@
 import { test, after } from 'node:test';
 import assert from 'node:assert/strict';
 import { createServer, type AddressInfo, type Server } from 'node:net';
-import { mkdtemp, rm, writeFile } from 'node:fs/promises';
+import { mkdtemp, readFile, rm, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { runToExit, startSteppeServer, type SteppeServer } from './support/steppe.js';
@@ -303,7 +303,21 @@ test('other usage mistakes', async () => {
         '--check-timeout',
         'soon',
       ],
-      /--check-timeout: "soon" is not a number/,
+      /--check-timeout: "soon" is not a number \(expected 0\.1 to 600\)/,
+    ],
+    [
+      [
+        'client',
+        '--listen',
+        '0',
+        '--server',
+        'h:1',
+        '--cert',
+        'A'.repeat(70),
+        '--check-timeout',
+        '-5',
+      ],
+      /--check-timeout: must be from 0\.1 to 600, got -5/,
     ],
     [
       [
@@ -338,4 +352,30 @@ test('a damaged identity file', async () => {
     1,
     new RegExp(`${dir}/obfs4_state\\.json lacks "private-key"`),
   );
+});
+
+test('startup checks: a missing or foreign ExtORPort cookie file, a key pair that does not match', async () => {
+  const dir = await tempDir();
+  const base = ['server', '--listen', '127.0.0.1:0', '--forward', '127.0.0.1:9', '--state', dir];
+  await expectFailure(
+    [...base, '--ext-cookie-file', '/nonexistent/cookie'],
+    1,
+    /--ext-cookie-file "\/nonexistent\/cookie": ENOENT/,
+  );
+  const notCookie = join(dir, 'not-a-cookie');
+  await writeFile(notCookie, 'x'.repeat(64));
+  await expectFailure(
+    [...base, '--ext-cookie-file', notCookie],
+    1,
+    /--ext-cookie-file ".*not-a-cookie": the auth cookie file lacks the "! Extended ORPort Auth Cookie !" header/,
+  );
+  // A state file whose public key is not the private key's: it would publish a wrong cert.
+  const good = await runToExit(['keygen', '--state', dir]);
+  assert.equal(good.code, 0, good.stderr);
+  const path = join(dir, 'obfs4_state.json');
+  const st = JSON.parse(await readFile(path, 'utf8')) as Record<string, string>;
+  const pub = st['public-key']!;
+  st['public-key'] = (pub[0] === '0' ? '1' : '0') + pub.slice(1);
+  await writeFile(path, JSON.stringify(st));
+  await expectFailure(base, 1, /obfs4_state\.json: "public-key" does not belong to "private-key"/);
 });

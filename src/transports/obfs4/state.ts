@@ -126,12 +126,24 @@ function stateFromParts(
   seedHex: string,
   iatMode: IatMode,
   where: string,
+  publicKeyHex?: string,
 ): ServerState {
   const nodeId = hexArg(nodeIdHex, 'node-id', NODE_ID_LENGTH, where);
   const privateKey = hexArg(privateKeyHex, 'private-key', PUBLIC_KEY_LENGTH, where);
   const drbgSeed = hexArg(seedHex, 'drbg-seed', DRBG_SEED_LENGTH, where);
-  // Like obfs4proxy, only the private key is trusted; the public key is recomputed from it.
+  // The public key is always computed from the private key. A stored one that differs means a
+  // hand-edited or half-copied file: the cert it was published under cannot work with this
+  // key, so the bridge refuses to start rather than hand out a second, different cert.
   const { publicKey } = identityFromPrivate(privateKey);
+  if (publicKeyHex !== undefined) {
+    const stored = hexArg(publicKeyHex, 'public-key', PUBLIC_KEY_LENGTH, where);
+    if (bytesToHex(stored) !== bytesToHex(publicKey)) {
+      throw new PtError(
+        'ERR_INVALID_STATE',
+        `${where}: "public-key" does not belong to "private-key" (the key pair is ${bytesToHex(publicKey)}, the file says ${bytesToHex(stored)}); restore the file from a backup, or remove "public-key" to keep this private key and its cert`,
+      );
+    }
+  }
   return { nodeId, privateKey, publicKey, drbgSeed, iatMode };
 }
 
@@ -177,6 +189,9 @@ export function parseStateJson(text: string, where: string): ServerState {
       `${where} has an invalid "iat-mode" (must be 0, 1 or 2)`,
     );
   }
+  const pub = o['public-key'];
+  if (pub !== undefined && typeof pub !== 'string')
+    throw new PtError('ERR_INVALID_STATE', `${where} has a "public-key" that is not a string`);
   try {
     return stateFromParts(
       o['node-id'] as string,
@@ -184,6 +199,7 @@ export function parseStateJson(text: string, where: string): ServerState {
       o['drbg-seed'] as string,
       iat,
       where,
+      pub,
     );
   } catch (e) {
     throw new PtError('ERR_INVALID_STATE', (e as Error).message, { cause: e });
