@@ -68,6 +68,10 @@ export const EXPECTED: Readonly<Record<string, Readonly<Record<string, ExpectedC
   'obfs4proxy-iat0': OBFS4,
   'obfs4proxy-iat1': OBFS4,
   'obfs4proxy-iat2': OBFS4,
+  // §6.4 has no ScrambleSuit row; its notes give obfs4's cells to any transport whose first
+  // bytes are uniform and ≥ 149 long (UniformDH: ≥ 224), whose server stays silent for a client
+  // that cannot authenticate, and whose secret a bridge-line-aware prober holds (password=).
+  scramblesuit: OBFS4,
   https12: HTTPS12,
   // TLS 1.3 has no ClientKeyExchange (§6.4 note 2).
   https13: { ...HTTPS12, 'kz-2012-cke': 'P' },

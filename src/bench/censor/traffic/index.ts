@@ -1,6 +1,7 @@
 import { httpControl, httpsControl, random200Control, sshControl } from './controls.js';
 import { obfs4proxyReference } from './obfs4proxy.js';
 import { steppeObfs4 } from './steppe-obfs4.js';
+import { steppeScrambleSuit } from './steppe-scramblesuit.js';
 import { torTlsEmulator } from './tor-tls.js';
 import { realTor } from './tor-real.js';
 import type { TrafficKind } from './types.js';
@@ -17,6 +18,7 @@ export const ROWS: readonly TrafficKind[] = [
   obfs4proxyReference(0),
   obfs4proxyReference(1),
   obfs4proxyReference(2),
+  steppeScrambleSuit(),
   httpsControl({ version: '1.2' }),
   httpsControl({ version: '1.3' }),
   httpsControl({
