@@ -1,4 +1,5 @@
 import { httpControl, httpsControl, random200Control, sshControl } from './controls.js';
+import { obfs4proxyObfs23, steppeObfs23 } from './obfs23.js';
 import { obfs4proxyReference } from './obfs4proxy.js';
 import { steppeObfs4 } from './steppe-obfs4.js';
 import { steppeScrambleSuit } from './steppe-scramblesuit.js';
@@ -19,6 +20,10 @@ export const ROWS: readonly TrafficKind[] = [
   obfs4proxyReference(1),
   obfs4proxyReference(2),
   steppeScrambleSuit(),
+  steppeObfs23('obfs3'),
+  steppeObfs23('obfs2'),
+  obfs4proxyObfs23('obfs3'),
+  obfs4proxyObfs23('obfs2'),
   httpsControl({ version: '1.2' }),
   httpsControl({ version: '1.3' }),
   httpsControl({

@@ -108,8 +108,15 @@ export interface Obfs4proxyServer {
  * with the same identity and drbg-seed, hence the same per-bridge close delay.
  */
 export async function startObfs4proxyServer(
-  opts: { iatMode?: number; orport?: Endpoint; stateFrom?: string } = {},
+  opts: {
+    iatMode?: number;
+    orport?: Endpoint;
+    stateFrom?: string;
+    /** obfs4 (default), or obfs3 / obfs2, which have no identity: cert is then ''. */
+    transport?: 'obfs4' | 'obfs3' | 'obfs2';
+  } = {},
 ): Promise<Obfs4proxyServer> {
+  const transport = opts.transport ?? 'obfs4';
   const stateDir = await mkdtemp(join(tmpdir(), 'steppe-bench-obfs4proxy-'));
   if (opts.stateFrom)
     await cp(join(opts.stateFrom, 'obfs4_state.json'), join(stateDir, 'obfs4_state.json'));
@@ -126,12 +133,12 @@ export async function startObfs4proxyServer(
     orport = { host: '127.0.0.1', port: (echo.address() as AddressInfo).port };
   }
   const env: Record<string, string> = {
-    TOR_PT_SERVER_TRANSPORTS: 'obfs4',
-    TOR_PT_SERVER_BINDADDR: 'obfs4-127.0.0.1:0',
+    TOR_PT_SERVER_TRANSPORTS: transport,
+    TOR_PT_SERVER_BINDADDR: `${transport}-127.0.0.1:0`,
     TOR_PT_ORPORT: `${orport.host}:${orport.port}`,
     TOR_PT_STATE_LOCATION: stateDir,
   };
-  if (opts.iatMode !== undefined)
+  if (opts.iatMode !== undefined && transport === 'obfs4')
     env.TOR_PT_SERVER_TRANSPORT_OPTIONS = `obfs4:iat-mode=${opts.iatMode}`;
   let m: Managed;
   try {
@@ -141,9 +148,9 @@ export async function startObfs4proxyServer(
     await rm(stateDir, { recursive: true, force: true });
     throw e;
   }
-  const line = m.lines.find((l) => l.startsWith('SMETHOD obfs4 ')) ?? '';
-  const addr = /^SMETHOD obfs4 ([\d.]+):(\d+)/.exec(line);
-  const cert = /cert=([A-Za-z0-9+/]{70})/.exec(line)?.[1];
+  const line = m.lines.find((l) => l.startsWith(`SMETHOD ${transport} `)) ?? '';
+  const addr = /^SMETHOD \w+ ([\d.]+):(\d+)/.exec(line);
+  const cert = transport === 'obfs4' ? /cert=([A-Za-z0-9+/]{70})/.exec(line)?.[1] : '';
   const iat = Number(/iat-mode=(\d)/.exec(line)?.[1] ?? 0);
   if (!addr || cert === undefined) {
     await stop(m);
@@ -175,13 +182,15 @@ export interface Obfs4proxyClient {
 }
 
 /** obfs4proxy as a client: a SOCKS5 listener that takes the bridge line in its credentials. */
-export async function startObfs4proxyClient(): Promise<Obfs4proxyClient> {
+export async function startObfs4proxyClient(
+  transport: 'obfs4' | 'obfs3' | 'obfs2' = 'obfs4',
+): Promise<Obfs4proxyClient> {
   const stateDir = await mkdtemp(join(tmpdir(), 'steppe-bench-obfs4proxy-c-'));
   const m = await spawnManaged(
-    { TOR_PT_CLIENT_TRANSPORTS: 'obfs4', TOR_PT_STATE_LOCATION: stateDir },
+    { TOR_PT_CLIENT_TRANSPORTS: transport, TOR_PT_STATE_LOCATION: stateDir },
     /^CMETHODS DONE/,
   );
-  const line = m.lines.find((l) => l.startsWith('CMETHOD obfs4 ')) ?? '';
+  const line = m.lines.find((l) => l.startsWith(`CMETHOD ${transport} `)) ?? '';
   const addr = /socks5 ([\d.]+):(\d+)/.exec(line);
   if (!addr) {
     await stop(m);
@@ -211,15 +220,21 @@ export async function socks5Connect(
 ): Promise<Socket> {
   const s = await connectTcp(socks, { signal });
   try {
-    s.write(Buffer.from([5, 1, 2]));
+    // No args (obfs3, obfs2): "no authentication", as tor asks; RFC 1929 has no empty username.
+    const method = args === '' ? 0 : 2;
+    s.write(Buffer.from([5, 1, method]));
     const m = await readExactly(s, 2, signal);
-    if (m[0] !== 5 || m[1] !== 2) throw new Error('SOCKS5 server refused username/password auth');
-    const a = Buffer.from(args, 'utf8');
-    const user = a.subarray(0, 255);
-    const pass = a.length > 255 ? a.subarray(255) : Buffer.from([0]);
-    s.write(Buffer.concat([Buffer.from([1, user.length]), user, Buffer.from([pass.length]), pass]));
-    const auth = await readExactly(s, 2, signal);
-    if (auth[1] !== 0) throw new Error('SOCKS5 auth rejected (bad bridge args?)');
+    if (m[0] !== 5 || m[1] !== method) throw new Error(`SOCKS5 server refused method ${method}`);
+    if (method === 2) {
+      const a = Buffer.from(args, 'utf8');
+      const user = a.subarray(0, 255);
+      const pass = a.length > 255 ? a.subarray(255) : Buffer.from([0]);
+      s.write(
+        Buffer.concat([Buffer.from([1, user.length]), user, Buffer.from([pass.length]), pass]),
+      );
+      const auth = await readExactly(s, 2, signal);
+      if (auth[1] !== 0) throw new Error('SOCKS5 auth rejected (bad bridge args?)');
+    }
     const port = Buffer.alloc(2);
     port.writeUInt16BE(target.port);
     const ip = Buffer.from(target.host.split('.').map(Number));
