@@ -8,7 +8,8 @@ import { fileURLToPath } from 'node:url';
 import { resolve } from 'node:path';
 import { obfs4proxyImpl, steppeImpl, type Impl } from './pt-pair.js';
 
-export type Phase = 'ceiling' | 'handshake' | 'bulk' | 'timing' | 'memory' | 'mixed' | 'syscalls';
+export type Phase =
+  'ceiling' | 'handshake' | 'bulk' | 'timing' | 'memory' | 'mixed' | 'syscalls' | 'scramblesuit';
 export const ALL_PHASES: readonly Phase[] = [
   'ceiling',
   'handshake',
@@ -17,6 +18,7 @@ export const ALL_PHASES: readonly Phase[] = [
   'memory',
   'mixed',
   'syscalls',
+  'scramblesuit',
 ];
 
 export interface Config {

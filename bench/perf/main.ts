@@ -20,7 +20,7 @@ import {
   type IdleSet,
   type Target,
 } from './load.js';
-import { killAllPts, PtPair, type Impl } from './pt-pair.js';
+import { killAllPts, obfs4proxyImpl, PtPair, type Impl, type PairTransport } from './pt-pair.js';
 import { summarizeProfiles } from './profile.js';
 import { RelayTimer } from './timing.js';
 import { haveStrace, traceSyscalls } from './syscalls.js';
@@ -71,6 +71,7 @@ class Slot {
     readonly mode: 0 | 1 | 2,
     readonly orPort: Endpoint,
     readonly stopGraceMs: number,
+    readonly transport: PairTransport = 'obfs4',
   ) {}
 
   get name(): string {
@@ -96,6 +97,7 @@ class Slot {
         iatMode: this.mode,
         orPort: this.orPort,
         stopGraceMs: this.stopGraceMs,
+        transport: this.transport,
         ...(sharedServerState !== undefined ? { serverState: sharedServerState } : {}),
       });
       pidRoles.set(this.pair.client.pid, `${this.client.name}-client-iat${this.mode}`);
@@ -346,6 +348,9 @@ async function main(): Promise<number> {
     }
     await Promise.all([slots.A.stop(), slots.B.stop()]);
   }
+
+  if (cfg.phases.has('scramblesuit'))
+    await scramblesuitPhase(cfg, orPort, sink, chunk, metrics, stopGraceMs);
 
   if (cfg.phases.has('memory')) {
     const g = 'Resident memory (iat-mode 0, idle established connections)';
@@ -605,3 +610,68 @@ main().then(
     process.exitCode = 1;
   },
 );
+
+/**
+ * ScrambleSuit, where only the server can be steppe (obfs4proxy has no ScrambleSuit server): A is
+ * the steppe pair, B the obfs4proxy client against the same steppe server build. The ratio A/B
+ * is steppe's client against obfs4proxy's; the server's cost is in both. Handshakes reuse the
+ * session tickets the server hands out, as real clients do.
+ */
+async function scramblesuitPhase(
+  cfg: Config,
+  orPort: Endpoint,
+  sink: Sink,
+  chunk: Buffer,
+  metrics: MetricSet,
+  stopGraceMs: number,
+): Promise<void> {
+  const steppe = [cfg.a, cfg.b].find((i) => i.name === 'steppe');
+  if (steppe === undefined) {
+    notes.push(
+      'scramblesuit skipped: neither side is steppe (obfs4proxy has no scramblesuit server)',
+    );
+    return;
+  }
+  const reference = [cfg.a, cfg.b].find((i) => i.name !== 'steppe') ?? obfs4proxyImpl();
+  const slots: Record<Side, Slot> = {
+    A: new Slot(steppe, steppe, 0, orPort, stopGraceMs, 'scramblesuit'),
+    B: new Slot(reference, steppe, 0, orPort, stopGraceMs, 'scramblesuit'),
+  };
+  const g = `ScrambleSuit, steppe server (A: ${slots.A.name}, B: ${slots.B.name})`;
+  const w = cfg.bulk0;
+  const ids = ['ss.up.1', 'ss.down.1', 'ss.hs.rate'];
+  metrics.define('ss.up.1', g, `${ARROW.up}, 1 conn`, 'MB/s', 'higher');
+  metrics.define('ss.down.1', g, `${ARROW.down}, 1 conn`, 'MB/s', 'higher');
+  metrics.define('ss.hs.rate', g, 'connections per second (16 in flight)', 'conn/s', 'higher');
+  try {
+    for (let rep = 0; rep < cfg.reps; rep++) {
+      for (const side of ['A', 'B'] as const) {
+        try {
+          const pair = await slots[side].get();
+          const t = slots[side].target(pair);
+          if (rep === 0) {
+            // The same unmeasured warm-up as the obfs4 pairs get.
+            const warm = { conns: 1, chunk, warmupMs: 0, measureMs: cfg.pairWarmupMs / 2 };
+            await bulk(t, sink, { ...warm, dir: 'up' });
+          }
+          for (const dir of ['up', 'down'] as const) {
+            const r = await bulk(t, sink, { ...w, dir, conns: 1, chunk });
+            if (r.error) throw new Error(r.error);
+            metrics.add(`ss.${dir}.1`, side, r.mbps);
+            progress(`scramblesuit ${ARROW[dir]} ${slots[side].name}: ${r.mbps.toFixed(0)} MB/s`);
+          }
+          const hs = await handshakes(t, cfg.handshake);
+          if (hs.error) metrics.error('ss.hs.rate', side, hs.error);
+          metrics.add('ss.hs.rate', side, hs.perSecond);
+          progress(`scramblesuit handshakes ${slots[side].name}: ${hs.perSecond.toFixed(0)}/s`);
+          if (!pair.alive) throw new Error(`PT died during the measurement: ${pair.deathReason()}`);
+        } catch (err) {
+          for (const id of ids) metrics.error(id, side, errText(err));
+          progress(`scramblesuit ${side}: ${errText(err).split('\n')[0]}`);
+        }
+      }
+    }
+  } finally {
+    await Promise.all([slots.A.stop(), slots.B.stop()]);
+  }
+}

@@ -230,9 +230,14 @@ export class PtProcess {
   }
 }
 
+/** The transports a pair can run: obfs4 (both implementations), scramblesuit (steppe's server). */
+export type PairTransport = 'obfs4' | 'scramblesuit';
+
 export interface PairOptions {
   readonly client: Impl;
   readonly server: Impl;
+  /** Default obfs4. For scramblesuit the server must be steppe (obfs4proxy has only a client). */
+  readonly transport?: PairTransport;
   readonly iatMode: 0 | 1 | 2;
   /** Where the server PT forwards each connection (TOR_PT_ORPORT): the bench's sink. */
   readonly orPort: Endpoint;
@@ -254,6 +259,8 @@ export class PtPair {
   bridge!: Endpoint;
   socks!: Endpoint;
   cert = '';
+  /** The bridge's SMETHOD ARGS (obfs4: cert, iat-mode; scramblesuit: password). */
+  bridgeArgs = new Map<string, string>();
 
   private constructor(readonly opts: PairOptions) {
     this.label =
@@ -268,39 +275,56 @@ export class PtPair {
     return pair;
   }
 
+  get transport(): PairTransport {
+    return this.opts.transport ?? 'obfs4';
+  }
+
   private async launch(): Promise<void> {
     const timeout = this.opts.startTimeoutMs ?? 20_000;
     const port = await freePort();
+    const t = this.transport;
     this.server = new PtProcess(
       this.opts.server,
       'server',
       {
-        TOR_PT_SERVER_TRANSPORTS: 'obfs4',
-        TOR_PT_SERVER_BINDADDR: `obfs4-127.0.0.1:${port}`,
+        TOR_PT_SERVER_TRANSPORTS: t,
+        TOR_PT_SERVER_BINDADDR: `${t}-127.0.0.1:${port}`,
         TOR_PT_ORPORT: `${this.opts.orPort.host}:${this.opts.orPort.port}`,
-        TOR_PT_SERVER_TRANSPORT_OPTIONS: `obfs4:iat-mode=${this.opts.iatMode}`,
+        // ScrambleSuit's server makes and publishes its own password.
+        ...(t === 'obfs4'
+          ? { TOR_PT_SERVER_TRANSPORT_OPTIONS: `obfs4:iat-mode=${this.opts.iatMode}` }
+          : {}),
       },
-      this.opts.serverState !== undefined ? { [STATE_FILE]: this.opts.serverState } : {},
+      t === 'obfs4' && this.opts.serverState !== undefined
+        ? { [STATE_FILE]: this.opts.serverState }
+        : {},
     );
-    this.client = new PtProcess(this.opts.client, 'client', { TOR_PT_CLIENT_TRANSPORTS: 'obfs4' });
+    this.client = new PtProcess(this.opts.client, 'client', { TOR_PT_CLIENT_TRANSPORTS: t });
     try {
       const [sLines, cLines] = await Promise.all([
         this.server.waitForLines('SMETHODS DONE', timeout),
         this.client.waitForLines('CMETHODS DONE', timeout),
       ]);
       const sm = sLines
-        .map((l) => /^SMETHOD obfs4 (\S+):(\d+)(?: ARGS:(\S*))?/.exec(l))
+        .map((l) => new RegExp(`^SMETHOD ${t} (\\S+):(\\d+)(?: ARGS:(\\S*))?`).exec(l))
         .find(Boolean);
-      const cm = cLines.map((l) => /^CMETHOD obfs4 socks5 (\S+):(\d+)/.exec(l)).find(Boolean);
-      if (!sm) throw new Error(`${this.opts.server.name} server printed no SMETHOD obfs4 line`);
+      const cm = cLines
+        .map((l) => new RegExp(`^CMETHOD ${t} socks5 (\\S+):(\\d+)`).exec(l))
+        .find(Boolean);
+      if (!sm) throw new Error(`${this.opts.server.name} server printed no SMETHOD ${t} line`);
       if (!cm)
-        throw new Error(`${this.opts.client.name} client printed no CMETHOD obfs4 socks5 line`);
+        throw new Error(`${this.opts.client.name} client printed no CMETHOD ${t} socks5 line`);
       this.bridge = { host: sm[1] ?? '', port: Number(sm[2]) };
       this.socks = { host: cm[1] ?? '', port: Number(cm[2]) };
-      const args = parseSmethodArgs(sm[3] ?? '');
-      this.cert = args.get('cert') ?? '';
+      this.bridgeArgs = parseSmethodArgs(sm[3] ?? '');
+      if (t === 'scramblesuit') {
+        if (!this.bridgeArgs.get('password'))
+          throw new Error(`${this.opts.server.name} server printed no password`);
+        return;
+      }
+      this.cert = this.bridgeArgs.get('cert') ?? '';
       if (this.cert === '') throw new Error(`${this.opts.server.name} server printed no cert`);
-      const mode = args.get('iat-mode');
+      const mode = this.bridgeArgs.get('iat-mode');
       if (mode !== undefined && mode !== String(this.opts.iatMode)) {
         throw new Error(`server advertises iat-mode=${mode}, asked for ${this.opts.iatMode}`);
       }
@@ -320,6 +344,8 @@ export class PtPair {
 
   /** The SOCKS username the client PT needs for this bridge. */
   get clientArgs(): string {
+    if (this.transport === 'scramblesuit')
+      return encodeClientArgs({ password: this.bridgeArgs.get('password') ?? '' });
     return encodeClientArgs({ cert: this.cert, 'iat-mode': this.opts.iatMode });
   }
 

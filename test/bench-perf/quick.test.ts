@@ -53,6 +53,8 @@ test(
         'bulk.iat2.down.1',
         'mem.client.per',
         'mem.server.per',
+        'ss.up.1',
+        'ss.hs.rate',
       ]) {
         const m = byId.get(id);
         assert.ok(m, `metric ${id} is reported`);
