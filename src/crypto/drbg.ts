@@ -4,9 +4,11 @@
 // Go's NextBlock is `sip.Write(ofb); ofb = sip.Sum(nil)` on one siphash.Hash that is never reset,
 // and dchest/siphash's Sum is non-destructive. So block n is SipHash(K, IV0 ‖ block1 ‖ … ‖
 // block(n-1)): the hash is *cumulative* over everything absorbed so far. We keep the running
-// SipHash state and finalize a copy each time, which is O(1) per block.
+// SipHash state and finalize a copy each time, which is O(1) per block. The blocks are made
+// DRBG_BATCH at a time in WebAssembly (drbg-wasm.ts; test/crypto/drbg.test.ts holds them to the
+// incremental SipHash24 of siphash.ts).
 import { readU64BE } from './bytes.js';
-import { SipHash24 } from './siphash.js';
+import { DRBG_BATCH, DRBG_STATE_LENGTH, drbgBatch } from './drbg-wasm.js';
 
 /** HashDrbg seed length: 16-byte SipHash key ‖ 8-byte initial OFB block. */
 export const DRBG_SEED_LENGTH = 24;
@@ -17,9 +19,11 @@ const INT63_MASK = (1n << 63n) - 1n;
 
 /** Deterministic generator compatible bit-for-bit with obfs4's drbg.HashDrbg. */
 export class HashDrbg {
-  private readonly sip: SipHash24;
-  /** The last output block (initially the IV from the seed); it is absorbed to make the next. */
-  private readonly ofb = new Uint8Array(DRBG_BLOCK_LENGTH);
+  /** SipHash lanes v0..v3, the last block and the bytes absorbed: see drbg-wasm.ts. */
+  private readonly state = new Uint8Array(DRBG_STATE_LENGTH);
+  /** Blocks made ahead; `pos` is the byte offset of the next unread one. */
+  private readonly blocks = new Uint8Array(8 * DRBG_BATCH);
+  private pos = this.blocks.length;
 
   /** @param seed 24 bytes: SipHash key (16) ‖ initial block (8). */
   constructor(seed: Uint8Array) {
@@ -27,20 +31,40 @@ export class HashDrbg {
     if (seed.length !== DRBG_SEED_LENGTH) {
       throw new RangeError(`DRBG seed must be ${DRBG_SEED_LENGTH} bytes, got ${seed.length}`);
     }
-    this.sip = new SipHash24(seed.subarray(0, 16));
-    this.ofb.set(seed.subarray(16, DRBG_SEED_LENGTH));
+    // SipHash's initial lanes: k0, k1 (little-endian halves of the key) XOR the constants
+    // "somepseudorandomlygeneratedbytes", each lane stored as two little-endian 32-bit words.
+    const key = new DataView(seed.buffer, seed.byteOffset, 16);
+    const k0l = key.getUint32(0, true);
+    const k0h = key.getUint32(4, true);
+    const k1l = key.getUint32(8, true);
+    const k1h = key.getUint32(12, true);
+    const st = new DataView(this.state.buffer);
+    const lane = (i: number, hi: number, lo: number): void => {
+      st.setUint32(8 * i, lo >>> 0, true);
+      st.setUint32(8 * i + 4, hi >>> 0, true);
+    };
+    lane(0, k0h ^ 0x736f6d65, k0l ^ 0x70736575);
+    lane(1, k1h ^ 0x646f7261, k1l ^ 0x6e646f6d);
+    lane(2, k0h ^ 0x6c796765, k0l ^ 0x6e657261);
+    lane(3, k1h ^ 0x74656462, k1l ^ 0x79746573);
+    this.state.set(seed.subarray(16, DRBG_SEED_LENGTH), 32);
   }
 
-  /** Advances the generator; the new block is left in `this.ofb`. */
-  private advance(): void {
-    this.sip.write(this.ofb);
-    this.sip.sumInto(this.ofb, 0);
+  /** Byte offset in `blocks` of the next block, refilling the batch when it is used up. */
+  private advance(): number {
+    if (this.pos === this.blocks.length) {
+      drbgBatch(this.state, this.blocks);
+      this.pos = 0;
+    }
+    const at = this.pos;
+    this.pos += DRBG_BLOCK_LENGTH;
+    return at;
   }
 
   /** Returns the next 8-byte block (Go `NextBlock`), as a fresh array. */
   nextBlock(): Uint8Array {
-    this.advance();
-    return this.ofb.slice();
+    const at = this.advance();
+    return this.blocks.slice(at, at + DRBG_BLOCK_LENGTH);
   }
 
   /**
@@ -49,13 +73,12 @@ export class HashDrbg {
    * allocating.
    */
   nextU16(): number {
-    this.advance();
-    return (this.ofb[0]! << 8) | this.ofb[1]!;
+    const at = this.advance();
+    return (this.blocks[at]! << 8) | this.blocks[at + 1]!;
   }
 
   /** Go `Int63`: BE64(NextBlock()) with the top bit cleared, in [0, 2^63). */
   int63(): bigint {
-    this.advance();
-    return readU64BE(this.ofb, 0) & INT63_MASK;
+    return readU64BE(this.blocks, this.advance()) & INT63_MASK;
   }
 }

@@ -24,13 +24,19 @@ export const Op = {
   i32Const: 0x41,
   i64Const: 0x42,
   i32Eqz: 0x45,
+  i32Eq: 0x46,
+  i32Add: 0x6a,
   i32Sub: 0x6b,
+  i32Shl: 0x74,
   i64Add: 0x7c,
   i64Sub: 0x7d,
   i64Mul: 0x7e,
   i64And: 0x83,
+  i64Or: 0x84,
+  i64Xor: 0x85,
   i64Shl: 0x86,
   i64ShrS: 0x87,
+  i64Rotl: 0x89,
 } as const;
 
 /** Block type "no result" (spec §5.4.1). */

@@ -2,7 +2,9 @@ import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import { bytesToHex, hexToBytes } from '../../src/crypto/bytes.js';
 import { DRBG_SEED_LENGTH, HashDrbg } from '../../src/crypto/drbg.js';
-import { siphash24 } from '../../src/crypto/siphash.js';
+import { DRBG_BATCH } from '../../src/crypto/drbg-wasm.js';
+import { SipHash24, siphash24 } from '../../src/crypto/siphash.js';
+import fc from 'fast-check';
 import { loadVectors } from './vectors.js';
 
 interface DrbgVectors {
@@ -62,4 +64,28 @@ test('nextBlock returns a fresh array each time', () => {
 test('seed length is checked', () => {
   assert.throws(() => new HashDrbg(new Uint8Array(23)), RangeError);
   assert.throws(() => new HashDrbg(new Uint8Array(25)), RangeError);
+});
+
+test('the WebAssembly batches equal the cumulative SipHash24 construction across batch edges', () => {
+  fc.assert(
+    fc.property(
+      fc.uint8Array({ minLength: 24, maxLength: 24 }),
+      fc.integer({ min: 1, max: 3 * DRBG_BATCH + 5 }),
+      (seed, n) => {
+        // Go's NextBlock: sip.Write(ofb); ofb = sip.Sum(nil), on one never-reset hash.
+        const sip = new SipHash24(seed.subarray(0, 16));
+        let ofb: Uint8Array = seed.slice(16);
+        const d = new HashDrbg(seed);
+        for (let i = 0; i < n; i++) {
+          sip.write(ofb);
+          ofb = sip.sum();
+          // Mix the three readers: they share one stream position.
+          if (i % 3 === 0) assert.deepEqual(d.nextBlock(), ofb);
+          else if (i % 3 === 1) assert.equal(d.nextU16(), (ofb[0]! << 8) | ofb[1]!);
+          else assert.equal(d.int63(), Buffer.from(ofb).readBigUInt64BE() & ((1n << 63n) - 1n));
+        }
+      },
+    ),
+    { numRuns: 60 },
+  );
 });
