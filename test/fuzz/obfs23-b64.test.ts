@@ -9,37 +9,13 @@ import assert from 'node:assert/strict';
 import fc from 'fast-check';
 import { concatBytes } from '../../src/crypto/bytes.js';
 import { generateUniformDhKeypair } from '../../src/crypto/uniformdh.js';
-import { PtError } from '../../src/errors.js';
 import { B64Codec } from '../../src/transports/b64/codec.js';
 import { Obfs2Handshake } from '../../src/transports/obfs2/handshake.js';
 import { sharedSecret } from '../../src/transports/obfs2/keys.js';
 import { Obfs3Codec } from '../../src/transports/obfs3/codec.js';
 import { MAGIC_SEARCH_LIMIT } from '../../src/transports/obfs3/constants.js';
 import { Obfs3Handshake } from '../../src/transports/obfs3/handshake.js';
-
-const RUNS = process.env.CI === 'true' ? 300 : 60;
-const cutsArb = fc.array(fc.double({ min: 0, max: 1, noNaN: true }), { maxLength: 12 });
-
-function split(data: Uint8Array, cuts: number[]): Uint8Array[] {
-  const points = [...new Set(cuts.map((c) => Math.floor(c * data.length)))].sort((a, b) => a - b);
-  const out: Uint8Array[] = [];
-  let prev = 0;
-  for (const p of [...points, data.length]) {
-    out.push(data.subarray(prev, p));
-    prev = p;
-  }
-  return out;
-}
-
-function onlyPtErrors(fn: () => void): boolean {
-  try {
-    fn();
-    return false;
-  } catch (e) {
-    if (!(e instanceof PtError)) throw e;
-    return true;
-  }
-}
+import { cutsArb, onlyPtErrors, RUNS, split } from './support.js';
 
 const serverKey = generateUniformDhKeypair();
 const clientKey = generateUniformDhKeypair();

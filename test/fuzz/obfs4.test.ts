@@ -21,32 +21,10 @@ import { FrameDecoder, FrameEncoder } from '../../src/transports/obfs4/framing.j
 import { ClientHandshake, ServerHandshake } from '../../src/transports/obfs4/handshake.js';
 import { parsePacket } from '../../src/transports/obfs4/packet.js';
 import { obfs4 } from '../../src/transports/obfs4/index.js';
+import { cutsArb, onlyPtErrors, RUNS, split } from './support.js';
 
-const RUNS = process.env.CI === 'true' ? 300 : 60;
 const id = { nodeId: randomBytes(20), ...newIdentityKeypair() };
 const serverKey = generateSessionKeypair();
-
-function onlyPtErrors(fn: () => void): void {
-  try {
-    fn();
-  } catch (e) {
-    if (!(e instanceof PtError)) throw e;
-  }
-}
-
-/** Cuts `data` at the given fractions into consecutive pieces. */
-function split(data: Uint8Array, cuts: number[]): Uint8Array[] {
-  const points = [...new Set(cuts.map((c) => Math.floor(c * data.length)))].sort((a, b) => a - b);
-  const out: Uint8Array[] = [];
-  let prev = 0;
-  for (const p of [...points, data.length]) {
-    out.push(data.subarray(prev, p));
-    prev = p;
-  }
-  return out;
-}
-
-const cutsArb = fc.array(fc.double({ min: 0, max: 1, noNaN: true }), { maxLength: 12 });
 
 test('server handshake parser: garbage only yields "more" or PtError', () => {
   fc.assert(

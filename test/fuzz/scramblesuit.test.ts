@@ -28,33 +28,12 @@ import { newPassword, parsePassword } from '../../src/transports/scramblesuit/pa
 import { newTicketKeys, openTicket, sealTicket } from '../../src/transports/scramblesuit/ticket.js';
 import { parseTicketFile } from '../../src/transports/scramblesuit/ticket-store.js';
 import { parseStateJson } from '../../src/transports/scramblesuit/state.js';
+import { cutsArb, onlyPtErrors, RUNS, split } from './support.js';
 
-const RUNS = process.env.CI === 'true' ? 300 : 60;
 const secret = newPassword();
 const ticketKeys = newTicketKeys();
 const serverKey = generateUniformDhKeypair();
 const clientKey = generateUniformDhKeypair();
-
-function onlyPtErrors(fn: () => void): void {
-  try {
-    fn();
-  } catch (e) {
-    if (!(e instanceof PtError)) throw e;
-  }
-}
-
-function split(data: Uint8Array, cuts: number[]): Uint8Array[] {
-  const points = [...new Set(cuts.map((c) => Math.floor(c * data.length)))].sort((a, b) => a - b);
-  const out: Uint8Array[] = [];
-  let prev = 0;
-  for (const p of [...points, data.length]) {
-    out.push(data.subarray(prev, p));
-    prev = p;
-  }
-  return out;
-}
-
-const cutsArb = fc.array(fc.double({ min: 0, max: 1, noNaN: true }), { maxLength: 12 });
 
 function server(): ServerHandshake {
   return new ServerHandshake({

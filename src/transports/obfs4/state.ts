@@ -9,13 +9,14 @@
  *
  * Also the client side of the same facts: `cert=` is base64(NODEID ‖ B) without its "==".
  */
-import { mkdir, readFile } from 'node:fs/promises';
+import { mkdir } from 'node:fs/promises';
 import { join } from 'node:path';
 import { bytesToHex, hexToBytes } from '../../crypto/bytes.js';
 import { DRBG_SEED_LENGTH } from '../../crypto/drbg.js';
 import { randomBytes, type RandomSource } from '../../crypto/random.js';
 import { identityFromPrivate, newIdentityKeypair } from '../../crypto/x25519.js';
 import { InvalidArgsError, PtError } from '../../errors.js';
+import { readStateFile } from '../../fs/read-state.js';
 import { writeFileAtomic } from '../../fs/write-atomic.js';
 import {
   argValue,
@@ -233,16 +234,8 @@ export function bridgeLineFile(st: ServerState): string {
  */
 export async function readServerState(stateDir: string): Promise<ServerState | null> {
   const path = join(stateDir, STATE_FILE);
-  let text: string;
-  try {
-    text = await readFile(path, 'utf8');
-  } catch (e) {
-    if ((e as NodeJS.ErrnoException).code === 'ENOENT') return null;
-    throw new PtError('ERR_INVALID_STATE', `cannot read ${path}: ${(e as Error).message}`, {
-      cause: e,
-    });
-  }
-  return parseStateJson(text, path);
+  const text = await readStateFile(path);
+  return text === null ? null : parseStateJson(text, path);
 }
 
 /** The client args and the two state files of `st`, as loadServerState writes them. */

@@ -42,13 +42,13 @@ import {
   scramblesuitIdentity,
   type ServerState,
 } from './state.js';
-import type { ScrambleSuitStream } from './stream.js';
+import type { ScrambleSuitStream } from './codec.js';
 import { sealTicket } from './ticket.js';
 import { TicketStore } from './ticket-store.js';
 
 export { STATE_FILE, BRIDGE_LINE_FILE } from './state.js';
 export { TICKET_FILE } from './ticket-store.js';
-export type { ScrambleSuitStream } from './stream.js';
+export type { ScrambleSuitStream } from './codec.js';
 export type { HandshakeKind } from './session.js';
 
 export const TRANSPORT_NAME = 'scramblesuit';

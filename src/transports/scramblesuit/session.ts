@@ -13,7 +13,7 @@ import { FLAG_NEW_TICKET, FLAG_PAYLOAD, FLAG_PRNG_SEED } from './constants.js';
 import type { ClientDhHandshake, ServerHandshake, ServerResult } from './handshake.js';
 import { deriveSessionKeys } from './keys.js';
 import { MessageDecoder, MessageEncoder, paddingPlan } from './message.js';
-import { ScrambleSuitStream } from './stream.js';
+import { scramblesuitStream, type ScrambleSuitStream } from './codec.js';
 
 export type HandshakeKind = 'uniformdh' | 'ticket';
 
@@ -53,15 +53,17 @@ function clientStream(
   initial: Uint8Array,
 ): ScrambleSuitStream {
   const keys = deriveSessionKeys(masterKey);
-  return new ScrambleSuitStream({
+  return scramblesuitStream(
     socket,
-    encoder: new MessageEncoder(keys.upstream),
-    decoder: new MessageDecoder(keys.downstream),
-    isServer: false,
-    lengthDist: p.lengthDist,
-    onTicket: p.onTicket,
+    {
+      encoder: new MessageEncoder(keys.upstream),
+      decoder: new MessageDecoder(keys.downstream),
+      isServer: false,
+      lengthDist: p.lengthDist,
+      onTicket: p.onTicket,
+    },
     initial,
-  });
+  );
 }
 
 /** Resolves with the stream and which handshake it used. */
@@ -76,9 +78,8 @@ export async function runClient(
       // Nothing comes back for a ticket: both sides hold the keys, and the client may write at
       // once. The server's NEW_TICKET and PRNG_SEED arrive as the first messages.
       socket.write(p.ticket.message);
+      // CodecStream starts the socket flowing (connectTcp hands it over paused).
       const stream = clientStream(socket, p.ticket.masterKey, p, new Uint8Array(0));
-      // No handshake read switched the socket to flowing mode (connectTcp hands it over paused).
-      socket.resume();
       publish('client', true, started, 'ticket');
       return { stream, kind: 'ticket' };
     }
@@ -153,14 +154,11 @@ export async function runServer(
   const pads = paddingPlan(controlLength, p.lengthDist.sample());
   const padMsgs = pads.map((n) => encoder.message(FLAG_PAYLOAD, new Uint8Array(0), n));
   socket.write(concatBytes(result.reply ?? new Uint8Array(0), ticketMsg, seedMsg, ...padMsgs));
-  const stream = new ScrambleSuitStream({
+  const stream = scramblesuitStream(
     socket,
-    encoder,
-    decoder,
-    isServer: true,
-    lengthDist: p.lengthDist,
-    initial: received.subarray(result.consumed),
-  });
+    { encoder, decoder, isServer: true, lengthDist: p.lengthDist },
+    received.subarray(result.consumed),
+  );
   publish('server', true, started, result.kind);
   return { stream, kind: result.kind };
 }

@@ -12,11 +12,12 @@
  * The ticket keys are replaced every 7 days (the ticket lifetime) and the previous pair is kept,
  * so every ticket still within its lifetime can be opened, as the Python server does.
  */
-import { mkdir, readFile } from 'node:fs/promises';
+import { mkdir } from 'node:fs/promises';
 import { join } from 'node:path';
 import { bytesToHex, hexToBytes } from '../../crypto/bytes.js';
 import { randomBytes, type RandomSource } from '../../crypto/random.js';
 import { PtError } from '../../errors.js';
+import { readStateFile } from '../../fs/read-state.js';
 import { writeFileAtomic } from '../../fs/write-atomic.js';
 import {
   argValue,
@@ -189,16 +190,8 @@ function configuredSecret(options: PtArgs): Uint8Array | null {
  */
 export async function readServerState(stateDir: string): Promise<ServerState | null> {
   const path = join(stateDir, STATE_FILE);
-  let text: string;
-  try {
-    text = await readFile(path, 'utf8');
-  } catch (e) {
-    if ((e as NodeJS.ErrnoException).code === 'ENOENT') return null;
-    throw new PtError('ERR_INVALID_STATE', `cannot read ${path}: ${(e as Error).message}`, {
-      cause: e,
-    });
-  }
-  return parseStateJson(text, path);
+  const text = await readStateFile(path);
+  return text === null ? null : parseStateJson(text, path);
 }
 
 /** The client args and the two state files of `st`, as loadServerState writes them. */
