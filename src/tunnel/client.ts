@@ -78,6 +78,14 @@ export async function dialServer(ep: ServerEndpoint, signal?: AbortSignal): Prom
   return ep.factory.wrap(raw, args, signal === undefined ? { peer } : { signal, peer });
 }
 
+/** What a server would silently refuse in these args, for the startup check's messages. */
+function secretOf(args: PtArgs): string {
+  if (args.has('password')) return 'the password';
+  if (args.has('shared-secret')) return 'the shared secret';
+  if (args.has('cert')) return 'the cert';
+  return 'an argument';
+}
+
 /**
  * The startup check: one handshake with the server within `timeoutMs`, then close. Rejects with
  * a PtError whose message tells the user what is wrong and what to do.
@@ -108,13 +116,13 @@ export async function checkServer(ep: ServerEndpoint, timeoutMs: number): Promis
       case 'ERR_HANDSHAKE_TIMEOUT':
         throw new PtError(
           'ERR_HANDSHAKE_TIMEOUT',
-          `the server ${where} accepted the connection but did not answer the ${name} handshake within ${secs}: the cert is probably wrong (copy it again from the server's bridge line or share string), or no ${name} server listens on that port`,
+          `the server ${where} accepted the connection but did not answer the ${name} handshake within ${secs}: ${secretOf(ep.args)} is probably wrong (copy it again from the server's bridge line or share string), or no ${name} server listens on that port`,
           { cause: e },
         );
       case 'ERR_HANDSHAKE_EOF':
         throw new PtError(
           'ERR_HANDSHAKE_EOF',
-          `the server ${where} closed the connection during the ${name} handshake: the cert is probably wrong, or no ${name} server listens on that port`,
+          `the server ${where} closed the connection during the ${name} handshake: ${secretOf(ep.args)} is probably wrong, or no ${name} server listens on that port`,
           { cause: e },
         );
       default:

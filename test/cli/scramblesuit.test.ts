@@ -157,3 +157,39 @@ test('a malformed password is one error that names it', { timeout: 60_000 }, asy
     assert.match(lines[0]!, /password=/);
   }
 });
+
+test('a wrong password: the startup check names the password', { timeout: 60_000 }, async () => {
+  const e = await startHashEcho();
+  cleanups.push(() => e.close());
+  const s = await startSteppeServer([
+    '-t',
+    'scramblesuit',
+    '--state',
+    await tempDir(),
+    '--password',
+    PASSWORD,
+    '--forward',
+    `127.0.0.1:${e.port}`,
+  ]);
+  cleanups.push(() => s.p.stop());
+  const wrong = 'MFRGGZDFMZTWQ2LKNNWG23TPOBYXE43U';
+  const r = await runToExit([
+    'client',
+    '-t',
+    'scramblesuit',
+    '--server',
+    `127.0.0.1:${s.port}`,
+    '--password',
+    wrong,
+    '--check-timeout',
+    '2',
+    '--listen',
+    '127.0.0.1:0',
+  ]);
+  assert.notEqual(r.code, 0);
+  assert.match(
+    r.stderr,
+    /did not answer the scramblesuit handshake within 2 s: the password is probably wrong/,
+  );
+  await s.p.stop();
+});
