@@ -30,6 +30,7 @@ after(() => dirs.forEach((d) => rmSync(d, { recursive: true, force: true })));
 interface EchoBridge {
   factory: ScrambleSuitServerFactory;
   port: number;
+  sockets: Socket[];
   failures: PtError[];
   close(): Promise<void>;
 }
@@ -49,6 +50,7 @@ async function echoBridge(opts: Partial<ScrambleSuitServerOptions> = {}): Promis
   return {
     factory,
     port: (server.address() as AddressInfo).port,
+    sockets,
     failures,
     close: () =>
       new Promise<void>((r) => {
@@ -184,4 +186,43 @@ test('metrics count handshakes by kind on both sides', async () => {
     await m.close();
     await bridge.close();
   }
+});
+
+test('a ticket from another bridge is a probe: silence, the close, then UniformDH works', async () => {
+  const a = await echoBridge();
+  const b = await echoBridge({
+    handshakeTimeoutMs: 300,
+    closeDelayMs: 100,
+    options: ptArgs({ password: a.factory.password }),
+  });
+  const client = new ScrambleSuitClientFactory();
+  const peerA = `127.0.0.1:${a.port}`;
+  const peerB = `127.0.0.1:${b.port}`;
+  const args = () => client.parseArgs(ptArgs({ password: a.factory.password }));
+  await echoTransfer(await client.wrap(await dialSocket(a.port), args(), { peer: peerA }), 100);
+  // B shares A's password but not its ticket keys: A's ticket, filed under B, is foreign there.
+  const t = client.tickets.take(peerA)!;
+  client.tickets.put(peerB, Buffer.concat([t.masterKey, t.ticket]));
+  const { stream, kind } = await client.connect(await dialSocket(b.port), args(), { peer: peerB });
+  assert.equal(kind, 'ticket');
+  let received = 0;
+  stream.on('data', (d: Buffer) => (received += d.length));
+  stream.write(Buffer.alloc(1000));
+  await new Promise<void>((resolve) => {
+    stream.on('error', () => resolve());
+    stream.on('end', () => resolve());
+    stream.on('close', () => resolve());
+  });
+  stream.destroy();
+  assert.equal(received, 0);
+  assert.equal(b.sockets[0]!.bytesWritten, 0, 'the bridge sent nothing');
+  assert.equal(b.failures.length, 1);
+  assert.deepEqual(b.factory.handshakes, { uniformdh: 0, ticket: 0 });
+  // The foreign ticket was used up; the next connection falls back to UniformDH.
+  const again = await client.connect(await dialSocket(b.port), args(), { peer: peerB });
+  assert.equal(again.kind, 'uniformdh');
+  const r = await echoTransfer(again.stream, 10_000);
+  assert.equal(r.receivedSha, r.sentSha);
+  await a.close();
+  await b.close();
 });
