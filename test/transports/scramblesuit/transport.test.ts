@@ -13,6 +13,14 @@ import {
 } from '../../../src/transports/scramblesuit/index.js';
 import { InvalidArgsError, type PtError } from '../../../src/errors.js';
 import { ptArgs } from '../../../src/transports/types.js';
+import { generateUniformDhKeypair } from '../../../src/crypto/uniformdh.js';
+import { randomBytes } from '../../../src/crypto/random.js';
+import {
+  ClientDhHandshake,
+  ticketHandshake,
+} from '../../../src/transports/scramblesuit/handshake.js';
+import { parsePassword } from '../../../src/transports/scramblesuit/password.js';
+import { sealTicket } from '../../../src/transports/scramblesuit/ticket.js';
 import { echoTransfer } from '../../_support/transfer.js';
 import { startMetrics } from '../../../src/cli/metrics.js';
 import { StatsBook } from '../../../src/tunnel/stats-book.js';
@@ -225,4 +233,55 @@ test('a ticket from another bridge is a probe: silence, the close, then UniformD
   assert.equal(r.receivedSha, r.sentSha);
   await a.close();
   await b.close();
+});
+
+/** Sends `bytes` on a fresh connection; resolves with what came back before the server closed. */
+function exchange(port: number, bytes: Uint8Array): Promise<number> {
+  return new Promise((resolve) => {
+    const c = connect(port, '127.0.0.1');
+    let got = 0;
+    c.on('data', (d) => {
+      got += d.length;
+      // A real reply: enough to know the server answered.
+      if (got >= 224) c.destroy();
+    });
+    c.on('error', () => {});
+    c.on('close', () => resolve(got));
+    c.on('connect', () => c.write(bytes));
+  });
+}
+
+test('both handshake kinds stay refused as replays after a server restart', async () => {
+  const stateDir = tempDir();
+  const opts = { stateDir, handshakeTimeoutMs: 300, closeDelayMs: 100 };
+  const first = await echoBridge(opts);
+  const secret = parsePassword(first.factory.password, 'test');
+  const dh = new ClientDhHandshake({ secret, keypair: generateUniformDhKeypair() }).generate();
+  const masterKey = randomBytes(32);
+  const sealed = sealTicket(
+    first.factory.state.ticketKeys,
+    masterKey,
+    Math.floor(Date.now() / 1000),
+  );
+  const ticket = ticketHandshake(sealed, masterKey, Date.now());
+  assert.ok((await exchange(first.port, dh)) >= 224, 'UniformDH answered');
+  assert.ok(
+    (await exchange(first.port, ticket)) >= 224,
+    'a good ticket is answered with NEW_TICKET and PRNG_SEED',
+  );
+  assert.deepEqual(first.factory.handshakes, { uniformdh: 1, ticket: 1 });
+  await first.factory.close();
+  await first.close();
+
+  const second = await echoBridge(opts);
+  assert.equal(await exchange(second.port, dh), 0);
+  assert.equal(await exchange(second.port, ticket), 0);
+  // The same ticket in a new handshake message: redeemed already, before the restart.
+  assert.equal(await exchange(second.port, ticketHandshake(sealed, masterKey, Date.now())), 0);
+  assert.deepEqual(second.factory.handshakes, { uniformdh: 0, ticket: 0 });
+  assert.deepEqual(
+    second.failures.map((e) => e.code),
+    ['ERR_HANDSHAKE_REPLAY', 'ERR_HANDSHAKE_REPLAY', 'ERR_HANDSHAKE_REPLAY'],
+  );
+  await second.close();
 });
