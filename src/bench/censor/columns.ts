@@ -6,6 +6,7 @@ import { ipBlocklist } from './models/ip-blocklist.js';
 import { kz2012Tls } from './models/kz-2012-tls.js';
 import { mitmNationalCa } from './models/mitm-national-ca.js';
 import { obfs2Magic } from './models/obfs2-magic.js';
+import { sniBlocklist } from './models/sni-blocklist.js';
 import { torTlsClientHello } from './models/tor-tls-clienthello.js';
 import { volumeFreeze } from './models/volume-freeze.js';
 import type { Endpoint, RunningTraffic } from './traffic/types.js';
@@ -115,6 +116,14 @@ export const COLUMNS: readonly CensorColumn[] = [
     kind: 'deterministic',
     source: 'Kazakhstan 2019: SNI on the 37-domain list is intercepted with a Qaznet-style chain',
     build: async (e) => [mitmNationalCa({ ca: await e.nationalCa() })],
+  },
+  {
+    id: 'sni-blocklist',
+    label: 'sni-blocklist',
+    kind: 'deterministic',
+    source:
+      'SNI filtering (GFW, 90 s on the 3-tuple; Kazakhstan 2024 times out after the ClientHello)',
+    build: () => [sniBlocklist()],
   },
   {
     id: 'volume-freeze',

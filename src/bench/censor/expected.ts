@@ -17,6 +17,7 @@ const OBFS4: Record<string, ExpectedCode> = {
   'active-prober': 'P/S',
   'active-prober-bridge-line': 'D',
   'mitm-national-ca': 'P',
+  'sni-blocklist': 'P',
   'volume-freeze': 'B',
 };
 
@@ -42,7 +43,15 @@ const HTTPS12: Record<string, ExpectedCode> = {
   'active-prober': 'P',
   'active-prober-bridge-line': '-',
   'mitm-national-ca': 'P',
+  'sni-blocklist': 'P',
   'volume-freeze': 'B',
+};
+
+/** §6.4 "webtunnel-like, TLS 1.3, benign SNI": only address, volume and bridge-line probing. */
+const WEBTUNNEL: Record<string, ExpectedCode> = {
+  ...HTTPS12,
+  'kz-2012-cke': 'P',
+  'active-prober-bridge-line': 'D',
 };
 
 export const EXPECTED: Readonly<Record<string, Readonly<Record<string, ExpectedCode>>>> = {
@@ -57,6 +66,7 @@ export const EXPECTED: Readonly<Record<string, Readonly<Record<string, ExpectedC
     'active-prober': 'D',
     'active-prober-bridge-line': 'D',
     'mitm-national-ca': 'P',
+    'sni-blocklist': 'P',
     'volume-freeze': 'B',
   },
   'tor-tls13': {
@@ -71,6 +81,7 @@ export const EXPECTED: Readonly<Record<string, Readonly<Record<string, ExpectedC
     'active-prober': 'D',
     'active-prober-bridge-line': 'D',
     'mitm-national-ca': 'P',
+    'sni-blocklist': 'P',
     'volume-freeze': 'B',
   },
   'obfs4-iat0': OBFS4,
@@ -90,8 +101,23 @@ export const EXPECTED: Readonly<Record<string, Readonly<Record<string, ExpectedC
   https12: HTTPS12,
   // TLS 1.3 has no ClientKeyExchange (§6.4 note 2).
   https13: { ...HTTPS12, 'kz-2012-cke': 'P' },
-  'https13-kz-sni': { ...HTTPS12, 'kz-2012-cke': 'P', 'mitm-national-ca': 'B' },
-  'https13-kz-sni-trusting': { ...HTTPS12, 'kz-2012-cke': 'P', 'mitm-national-ca': 'I' },
+  'https13-kz-sni': {
+    ...HTTPS12,
+    'kz-2012-cke': 'P',
+    'mitm-national-ca': 'B',
+    'sni-blocklist': 'B',
+  },
+  'https13-kz-sni-trusting': {
+    ...HTTPS12,
+    'kz-2012-cke': 'P',
+    'mitm-national-ca': 'I',
+    'sni-blocklist': 'B',
+  },
+  webtunnel: WEBTUNNEL,
+  // §6.4 "SNI ∈ KZ targets": blocked but safe with the pin, a secret leak without it (note 10);
+  // the listed SNI is all sni-blocklist needs (note 11).
+  'webtunnel-kz-sni': { ...WEBTUNNEL, 'mitm-national-ca': 'B', 'sni-blocklist': 'B' },
+  'webtunnel-kz-sni-trusting': { ...WEBTUNNEL, 'mitm-national-ca': 'I', 'sni-blocklist': 'B' },
   http: { ...HTTPS12, 'kz-2012-cke': 'P' },
   ssh: { ...HTTPS12, 'kz-2012-cke': 'P', 'volume-freeze': 'P' },
   random200: {

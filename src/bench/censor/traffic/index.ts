@@ -3,6 +3,7 @@ import { obfs4proxyObfs23, steppeObfs23 } from './obfs23.js';
 import { obfs4proxyReference } from './obfs4proxy.js';
 import { steppeObfs4 } from './steppe-obfs4.js';
 import { steppeScrambleSuit } from './steppe-scramblesuit.js';
+import { WEBTUNNEL_ROWS } from './steppe-webtunnel.js';
 import { torTlsEmulator } from './tor-tls.js';
 import { realTor } from './tor-real.js';
 import type { TrafficKind } from './types.js';
@@ -16,6 +17,7 @@ export const ROWS: readonly TrafficKind[] = [
   steppeObfs4(0),
   steppeObfs4(1),
   steppeObfs4(2),
+  ...WEBTUNNEL_ROWS,
   obfs4proxyReference(0),
   obfs4proxyReference(1),
   obfs4proxyReference(2),
