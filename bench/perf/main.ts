@@ -20,6 +20,7 @@ import {
   type IdleSet,
   type Target,
 } from './load.js';
+import { runBench } from './entry.js';
 import { killAllPts, obfs4proxyImpl, PtPair, type Impl, type PairTransport } from './pt-pair.js';
 import { summarizeProfiles } from './profile.js';
 import { RelayTimer } from './timing.js';
@@ -590,27 +591,6 @@ async function main(): Promise<number> {
   return 0;
 }
 
-process.on('exit', killAllPts);
-for (const sig of ['SIGINT', 'SIGTERM'] as const) {
-  process.on(sig, () => {
-    killAllPts();
-    process.exit(130);
-  });
-}
-
-main().then(
-  (code) => {
-    process.exitCode = code;
-  },
-  (err: unknown) => {
-    process.stderr.write(
-      `bench:perf failed: ${err instanceof Error ? (err.stack ?? err.message) : String(err)}\n`,
-    );
-    killAllPts();
-    process.exitCode = 1;
-  },
-);
-
 /**
  * ScrambleSuit, where only the server can be steppe (obfs4proxy has no ScrambleSuit server): A is
  * the steppe pair, B the obfs4proxy client against the same steppe server build. The ratio A/B
@@ -675,3 +655,5 @@ async function scramblesuitPhase(
     await Promise.all([slots.A.stop(), slots.B.stop()]);
   }
 }
+
+runBench('bench:perf', main);

@@ -12,6 +12,7 @@ import { join } from 'node:path';
 import { performance } from 'node:perf_hooks';
 import { fileURLToPath } from 'node:url';
 import { setTimeout as sleep } from 'node:timers/promises';
+import { runBench } from '../perf/entry.js';
 import { killAllPts, obfs4proxyImpl, PtPair, steppeImpl, type Impl } from '../perf/pt-pair.js';
 import { Sink } from '../perf/sink.js';
 import { parseSoakConfig, type SoakConfig } from './config.js';
@@ -211,22 +212,4 @@ async function main(): Promise<number> {
   return sides.length === 2 ? 0 : 1;
 }
 
-process.once('exit', killAllPts);
-for (const sig of ['SIGINT', 'SIGTERM'] as const) {
-  process.once(sig, () => {
-    killAllPts();
-    process.exit(130);
-  });
-}
-main().then(
-  (code) => {
-    process.exitCode = code;
-  },
-  (err: unknown) => {
-    process.stderr.write(
-      `bench:soak: ${err instanceof Error ? (err.stack ?? err.message) : String(err)}\n`,
-    );
-    killAllPts();
-    process.exitCode = 1;
-  },
-);
+runBench('bench:soak', main);
