@@ -48,12 +48,19 @@ interface Side {
   crashed?: string;
 }
 
-async function startSide(impl: Impl, diag: boolean, cfg: SoakConfig, sink: Sink): Promise<Side> {
+async function startSide(
+  impl: Impl,
+  diag: boolean,
+  cfg: SoakConfig,
+  sink: Sink,
+  serverState: string | undefined,
+): Promise<Side> {
   const pair = await PtPair.start({
     client: impl,
     server: impl,
     iatMode: cfg.iatMode,
     orPort: sink.address,
+    ...(serverState !== undefined ? { serverState } : {}),
   });
   return {
     impl: impl.name,
@@ -112,12 +119,17 @@ async function main(): Promise<number> {
   const hook = fileURLToPath(new URL('./diag-hook.js', import.meta.url));
   const notes: string[] = [];
   const sides: Side[] = [];
+  // obfs4proxy first: its bridge identity is handed to steppe's server, so that both close
+  // garbage and slowloris connections after the same per-bridge delay (it comes from the seed).
+  let serverState: string | undefined;
   for (const [impl, diag] of [
-    [steppeImpl(['--expose-gc', '--import', hook]), true],
     [obfs4proxyImpl(), false],
+    [steppeImpl(['--expose-gc', '--import', hook]), true],
   ] as const) {
     try {
-      sides.push(await startSide(impl, diag, cfg, sink));
+      const side = await startSide(impl, diag, cfg, sink, serverState);
+      serverState ??= side.pair.serverStateJson();
+      sides.unshift(side);
     } catch (err) {
       notes.push(`${impl.name} did not start: ${errText(err).split('\n')[0]}`);
       progress(notes[notes.length - 1] ?? '');

@@ -71,6 +71,12 @@ export const METRICS: readonly MetricDef[] = [
   { id: 'rss', label: 'RSS', unit: 'MiB', get: (s) => s.rssKiB / 1024 },
   { id: 'heap', label: 'heap after GC', unit: 'MiB', get: (s) => (s.heapKiB ?? NaN) / 1024 },
   {
+    id: 'heapTotal',
+    label: 'V8 heap reserved',
+    unit: 'MiB',
+    get: (s) => (s.heapTotalKiB ?? NaN) / 1024,
+  },
+  {
     id: 'external',
     label: 'external (Buffers)',
     unit: 'MiB',

@@ -19,6 +19,8 @@ export interface ProcSample {
   readonly cpuS: number;
   /** steppe only: V8 heap in use right after a full GC, KiB. */
   readonly heapKiB?: number;
+  /** steppe only: what V8 has reserved for its heap (the young generation grows under load). */
+  readonly heapTotalKiB?: number;
   /** steppe only: memory of Buffers and other off-heap allocations V8 tracks, KiB. */
   readonly externalKiB?: number;
   readonly eldP99Ms?: number;
@@ -86,6 +88,7 @@ export class ProcSampler {
       ...(d
         ? {
             heapKiB: d.heapUsed / 1024,
+            heapTotalKiB: d.heapTotal / 1024,
             externalKiB: d.external / 1024,
             eldP99Ms: d.eldP99Ms,
             eldMaxMs: d.eldMaxMs,
