@@ -12,7 +12,10 @@ import { AbortError, HandshakeError } from '../errors.js';
 /**
  * Reads from `socket` into `step` until it returns a result; rejects on timeout, EOF, socket
  * error or abort. `step` receives each chunk and returns the result, null for "more", or throws.
- * Listeners are removed before the promise settles, so the caller owns the socket again.
+ * Listeners are removed and the socket is paused before the promise settles, so the caller owns
+ * it again and nothing is read until it resumes it: a Duplex that is not a net.Socket (TLS, a
+ * user's own stream) may emit its next 'data' in the same tick, before the data-phase stream
+ * has a listener on it, and those bytes would be lost.
  * @param what names the handshake in messages: "obfs4 server handshake".
  */
 export function readUntil<T>(
@@ -24,6 +27,7 @@ export function readUntil<T>(
 ): Promise<T> {
   return new Promise<T>((resolve, reject) => {
     const cleanup = (): void => {
+      socket.pause();
       clearTimeout(timer);
       socket.off('data', onData);
       socket.off('end', onEnd);

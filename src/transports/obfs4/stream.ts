@@ -91,6 +91,8 @@ export class Obfs4Stream extends Duplex {
       this.#receive(p.initial);
       this.#inHandshakeBytes = false;
     }
+    // The handshake hands the socket over paused; from now on only backpressure pauses it.
+    if (!this.#socketPaused) this.#socket.resume();
   }
 
   /** The underlying socket, for addresses and socket options. */
