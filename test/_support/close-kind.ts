@@ -26,9 +26,9 @@ const hexPort = (p: number): string => p.toString(16).toUpperCase().padStart(4, 
  */
 let snapshot: { at: number; states: Map<string, string> } | null = null;
 
-function tcpStates(): Map<string, string> {
+function tcpStates(fresh: boolean): Map<string, string> {
   const now = performance.now();
-  if (snapshot !== null && now - snapshot.at < 15) return snapshot.states;
+  if (!fresh && snapshot !== null && now - snapshot.at < 15) return snapshot.states;
   const states = new Map<string, string>();
   for (const line of readFileSync('/proc/net/tcp', 'utf8').split('\n')) {
     const f = line.trim().split(/\s+/);
@@ -38,13 +38,20 @@ function tcpStates(): Map<string, string> {
   return states;
 }
 
-/** /proc/net/tcp state of 127.0.0.1:local → 127.0.0.1:remote, or null when there is none. */
+/**
+ * /proc/net/tcp state of 127.0.0.1:local → 127.0.0.1:remote, or null when there is none. A
+ * shared snapshot may predate the socket, or its last change, so "none" is confirmed by a
+ * fresh read.
+ */
 function tcpState(local: number, remote: number): string | null {
-  return tcpStates().get(`0100007F:${hexPort(local)} 0100007F:${hexPort(remote)}`) ?? null;
+  const key = `0100007F:${hexPort(local)} 0100007F:${hexPort(remote)}`;
+  return tcpStates(false).get(key) ?? tcpStates(true).get(key) ?? null;
 }
 
 const ESTABLISHED_OR_CLOSING = new Set(['01', '04', '05']); // ESTABLISHED, FIN_WAIT1, FIN_WAIT2
-const AFTER_FIN = new Set(['08', '06', '0B']); // CLOSE_WAIT, TIME_WAIT, CLOSING
+// CLOSE_WAIT, TIME_WAIT, CLOSING, LAST_ACK. LAST_ACK: the server's FIN came before the
+// probe's own (a server that closes the moment it has read the probe), and ours is unacked.
+const AFTER_FIN = new Set(['08', '06', '0B', '09']);
 
 /**
  * Connects to 127.0.0.1:`port`, writes `payload` (then half-closes when `fin`), reads nothing
@@ -62,10 +69,16 @@ export async function probeClose(
   s.on('error', () => {});
   const local = s.localPort!;
   await new Promise<void>((r) => (payload.length > 0 ? s.write(payload, () => r()) : r()));
-  if (opts.fin === true) s.end();
   const t0 = performance.now();
   let kind: CloseKind = 'open';
-  for (;;) {
+  if (opts.fin === true) {
+    // A server that closes the moment it has read the probe can FIN before our end() is sent;
+    // our FIN then takes the socket through LAST_ACK out of the table within a millisecond,
+    // which must not read as a reset. Look once before half-closing.
+    if (AFTER_FIN.has(tcpState(local, port) ?? '')) kind = 'fin';
+    s.end();
+  }
+  while (kind === 'open') {
     const st = tcpState(local, port);
     if (st === null) kind = 'rst';
     else if (AFTER_FIN.has(st)) kind = 'fin';

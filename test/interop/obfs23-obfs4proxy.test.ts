@@ -149,10 +149,18 @@ describe(
             );
             const results = await Promise.all(
               cases.map(async (c) => {
-                const [r, s] = await Promise.all([
-                  probeClose(ref.address.port, c.payload, { fin: c.fin, budgetMs }),
+                const want = expected(name, c.size, c.fin, budgetMs);
+                const probeRef = (): Promise<CloseProbe> =>
+                  probeClose(ref.address.port, c.payload, { fin: c.fin, budgetMs });
+                const [first, s] = await Promise.all([
+                  probeRef(),
                   probeClose(ourPort, c.payload, { fin: c.fin, budgetMs }),
                 ]);
+                // The reference is asked again when it strays: under heavy load (a 50-minute CI
+                // run) obfs4proxy once reset a 24-byte + FIN obfs2 probe it closes with a FIN
+                // every other time. steppe gets no second try.
+                let r = first;
+                for (let i = 0; i < 2 && r.kind !== want; i++) r = await probeRef();
                 return { ...c, r, s };
               }),
             );

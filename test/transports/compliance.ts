@@ -20,7 +20,7 @@ import { join } from 'node:path';
 import { listenTcp, type Listener } from '../../src/net/listen.js';
 import type { ClientFactory, PtArgs, ServerFactory } from '../../src/transports/types.js';
 import type { HostPort } from '../../src/net/address.js';
-import { sweep } from '../_support/sweep.js';
+import { sample, sweep } from '../_support/sweep.js';
 
 export interface ComplianceSubject {
   readonly name: string;
@@ -219,8 +219,8 @@ export function complianceSuite(subject: ComplianceSubject): void {
     const { client, server } = await h.pair();
     echo(server);
     // Every size to 1500 (the frame and MTU boundaries of every transport are below it), then
-    // sampled sizes to 256 KiB.
-    const sizes = [...sweep(1, 1500, 300), ...sweep(1501, 256 * 1024, 24)];
+    // sampled sizes to 256 KiB (sampled in CI too: the whole range would take hours).
+    const sizes = [...sweep(1, 1500, 300), ...sample(1501, 256 * 1024, 24)];
     for (const n of sizes) {
       const msg = randomBytes(n);
       client.write(msg);
