@@ -35,6 +35,13 @@ export interface MatrixOptions {
   readonly parallel?: number;
   /** Cells of one row measured at once (each has its own middlebox and censor state). */
   readonly columnParallel?: number;
+  /**
+   * Probabilistic cells in the whole run (default 1). Each cell's binomial interval is widened to
+   * 1 − 1%/k (Bonferroni), so that the run as a whole, not each cell, calls a fair censor's rate
+   * a mismatch at most 1% of the time: with a dozen such cells at 99% each, one of them falls
+   * outside its interval in about one run in nine by chance alone.
+   */
+  readonly rateCells?: number;
   /** Called after each cell, for progress output. */
   readonly onCell?: (cell: CellResult, row: TrafficKind, column: CensorColumn) => void;
   /** Called when a row's traffic has started (its bridge line or certificate names). */
@@ -47,8 +54,10 @@ export interface RateResult {
   readonly blocked: number;
   readonly n: number;
   readonly p: number;
-  /** The binomial 99% interval of blocked counts for p. */
+  /** The binomial interval of blocked counts for p, at `confidence`. */
   readonly interval: readonly [number, number];
+  /** The interval's confidence level (0.99, or wider when the run has several such cells). */
+  readonly confidence: number;
   /** Flows the censor's own log says it blocked (must equal `blocked`, measured at the client). */
   readonly censorBlocked: number;
   readonly residual?: {
@@ -167,6 +176,8 @@ interface CellContext {
   readonly timeoutMs: number;
   readonly bytes: number;
   readonly concurrency: number;
+  /** Confidence of a probabilistic cell's binomial interval. */
+  readonly confidence: number;
 }
 
 async function withMiddlebox<T>(
@@ -291,7 +302,8 @@ async function probabilisticCell(
       );
       const blocked = results.filter((r) => !r.ok).length;
       const n = results.length;
-      const interval = binomialInterval(n, FET_P);
+      const interval = binomialInterval(n, FET_P, c.confidence);
+      const level = `${+(100 * c.confidence).toFixed(3)}%`;
       const censorBlocked = new Set(
         pipeline.log
           .records()
@@ -324,7 +336,7 @@ async function probabilisticCell(
       const why =
         code === 'P'
           ? `${n} flows, none blocked`
-          : `${blocked} of ${n} flows blocked (${pct}%; 99% interval for p = ${FET_P}: ${interval[0]}–${interval[1]})` +
+          : `${blocked} of ${n} flows blocked (${pct}%; ${level} interval for p = ${FET_P}: ${interval[0]}–${interval[1]})` +
             (censorBlocked !== blocked
               ? `; the censor's log shows ${censorBlocked} blocked, the rest failed on their own`
               : '') +
@@ -333,7 +345,15 @@ async function probabilisticCell(
         code,
         label: code === 'P' ? 'P' : `${code} ${pct}%`,
         attempts: { ok: n - blocked, failed: blocked, failures: failures(results) },
-        rate: { blocked, n, p: FET_P, interval, censorBlocked, ...(residual ? { residual } : {}) },
+        rate: {
+          blocked,
+          n,
+          p: FET_P,
+          interval,
+          confidence: c.confidence,
+          censorBlocked,
+          ...(residual ? { residual } : {}),
+        },
         why,
         evidence: sampleEvidence(log),
       };
@@ -445,6 +465,7 @@ export async function runRow(
           timeoutMs: Math.max(o.timeoutMs ?? 2500, row.minTimeoutMs ?? 0),
           bytes: o.bytes ?? 32 * 1024,
           concurrency: o.concurrency ?? 16,
+          confidence: 1 - 0.01 / Math.max(1, o.rateCells ?? 1),
         }),
       );
       o.onCell?.(cell, row, column);
@@ -521,6 +542,8 @@ export async function runMatrix(o: MatrixOptions = {}): Promise<MatrixReport> {
   const rows = o.rows ?? ROWS.filter((r) => r.optIn !== true);
   const columns = o.columns ?? COLUMNS;
   const nationalCa = lazyNationalCa(o.nationalRootBits);
+  const rateCells =
+    o.rateCells ?? rows.length * columns.filter((c) => c.kind === 'probabilistic').length;
   const perRow = await mapLimit(rows, o.parallel ?? 1, async (row) => {
     const info: {
       id: string;
@@ -543,7 +566,10 @@ export async function runMatrix(o: MatrixOptions = {}): Promise<MatrixReport> {
       if (t.description !== undefined) info.description = t.description;
       o.onTraffic?.(r, t);
     };
-    return { info, cells: await runRow(row, columns, { ...o, nationalCa, onTraffic }) };
+    return {
+      info,
+      cells: await runRow(row, columns, { ...o, rateCells, nationalCa, onTraffic }),
+    };
   });
   const rowInfo = perRow.map((x) => x.info);
   const cells = perRow.flatMap((x) => x.cells);

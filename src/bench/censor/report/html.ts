@@ -49,7 +49,7 @@ function cellSection(c: CellResult, rowLabel: string, colLabel: string): string 
   ];
   if (c.rate) {
     facts.push(
-      `blocked ${c.rate.blocked}/${c.rate.n} (censor log: ${c.rate.censorBlocked}); 99% interval for p = ${c.rate.p}: ${c.rate.interval[0]}–${c.rate.interval[1]}`,
+      `blocked ${c.rate.blocked}/${c.rate.n} (censor log: ${c.rate.censorBlocked}); ${+(100 * (c.rate.confidence ?? 0.99)).toFixed(3)}% interval for p = ${c.rate.p}: ${c.rate.interval[0]}–${c.rate.interval[1]}`,
     );
     if (c.rate.residual) facts.push(`residual: ${c.rate.residual.detail}`);
   }
