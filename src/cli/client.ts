@@ -28,6 +28,8 @@ import {
   UsageError,
   type Setting,
 } from './standalone.js';
+import { onReload, RELOAD_HELP } from './reload.js';
+import { SwappableLogger } from '../log/swappable.js';
 import { startStatusLine, type StatusLine } from './status.js';
 import {
   checkServer,
@@ -93,6 +95,8 @@ Examples:
 Give exactly one of --listen, --socks, --pt-socks. At startup the client completes one
 handshake with the server, so a wrong address or cert fails at once, not on first use.
 Exit status: 0 stopped by a signal, 1 failure, 2 usage error.
+
+${RELOAD_HELP}
 ${TRANSPORTS_HELP}`,
     )
     .action(async (_opts: unknown, c: Command) => runAction('client', () => runClient(c)));
@@ -185,7 +189,8 @@ async function runClient(cmd: Command): Promise<void> {
   const metricsAddr = parseMetricsAddress(s);
   const check = s.bool('check', true);
   const checkTimeoutMs = s.number('check-timeout', 20, 0.1, 600) * 1000;
-  const logger = makeLogger(s);
+  const logger = new SwappableLogger(makeLogger(s));
+  onReload({ command: 'client', cmd, fields: CLIENT_FIELDS, running: s, logger });
 
   const stats = new TunnelStats('client');
   stats.start();

@@ -31,6 +31,8 @@ import {
   TRANSPORTS_HELP,
   UsageError,
 } from './standalone.js';
+import { onReload, RELOAD_HELP } from './reload.js';
+import { SwappableLogger } from '../log/swappable.js';
 import { startStatusLine, type StatusLine } from './status.js';
 import { describeForward, startTunnelServer, type ForwardTarget } from '../tunnel/server.js';
 import { TunnelStats } from '../tunnel/stats.js';
@@ -99,6 +101,8 @@ Examples:
 
 It prints the bridge line and the share string (steppe://...) that clients need, then serves
 until SIGINT or SIGTERM. Exit status: 0 stopped by a signal, 1 failure, 2 usage error.
+
+${RELOAD_HELP}
 ${TRANSPORTS_HELP}`,
     )
     .action(async (_opts: unknown, c: Command) => runAction('server', () => runServer(c)));
@@ -167,7 +171,8 @@ async function runServer(cmd: Command): Promise<void> {
   const metricsS = s.string('metrics');
   const metricsAddr = parseMetricsAddress(s);
   const dir = stateDir(s.string('state'));
-  const logger = makeLogger(s);
+  const logger = new SwappableLogger(makeLogger(s));
+  onReload({ command: 'server', cmd, fields: SERVER_FIELDS, running: s, logger });
 
   const factory: ServerFactory = await transport.createServer({ stateDir: dir, options });
 

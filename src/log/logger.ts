@@ -29,6 +29,8 @@ export interface Logger {
   addr(address: string): string;
   /** Writes out anything buffered (the file destination is synchronous; this is for stderr). */
   flush(): void;
+  /** Flushes and closes a log file (stderr stays open); later messages are dropped. */
+  close(): void;
 }
 
 export interface LoggerOptions {
@@ -67,6 +69,7 @@ export const silentLogger: Logger = {
   debug: noop,
   addr: (a) => scrubAddr(a),
   flush: noop,
+  close: noop,
 };
 
 /**
@@ -97,13 +100,26 @@ export function createLogger(opts: LoggerOptions): Logger {
     dest,
   );
   const clean = opts.unsafe ? (m: string): string => m : scrubText;
+  // A message logged after close (a connection finishing while a reload swaps the log) is
+  // dropped rather than written to a closed file descriptor.
+  let closed = false;
   return {
     enabled: true,
-    error: (m) => p.error(clean(m)),
-    warn: (m) => p.warn(clean(m)),
-    notice: (m) => p.notice(clean(m)),
-    info: (m) => p.info(clean(m)),
-    debug: (m) => p.debug(clean(m)),
+    error: (m) => {
+      if (!closed) p.error(clean(m));
+    },
+    warn: (m) => {
+      if (!closed) p.warn(clean(m));
+    },
+    notice: (m) => {
+      if (!closed) p.notice(clean(m));
+    },
+    info: (m) => {
+      if (!closed) p.info(clean(m));
+    },
+    debug: (m) => {
+      if (!closed) p.debug(clean(m));
+    },
     addr: opts.unsafe ? (a) => a : scrubAddr,
     flush: () => {
       try {
@@ -111,6 +127,16 @@ export function createLogger(opts: LoggerOptions): Logger {
       } catch {
         // nothing buffered, or the destination is gone: nothing to do
       }
+    },
+    close: () => {
+      if (opts.destination === 'stderr') return;
+      closed = true;
+      try {
+        dest.flushSync();
+      } catch {
+        // nothing buffered
+      }
+      dest.end();
     },
   };
 }
