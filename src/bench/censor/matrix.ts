@@ -91,6 +91,16 @@ export interface CellResult {
    * its code is that of the measurement no crash touched.
    */
   readonly peerCrashes?: readonly string[];
+  /**
+   * Whether the censor blocked or intercepted anything in this measurement (its verdict log).
+   * Sessions that failed while it did nothing failed on their own (an overloaded machine).
+   */
+  readonly censorActed?: boolean;
+  /**
+   * Earlier measurements of this cell that were set aside because sessions failed while the
+   * censor took no action: a timeout on a busy machine is not a censor's block.
+   */
+  readonly unexplained?: readonly string[];
   /** A sample of the verdict log (each distinct model/rule/verdict, a few times). */
   readonly evidence: readonly VerdictRecord[];
   readonly durationMs: number;
@@ -273,6 +283,7 @@ async function deterministicCell(
     return {
       code,
       label: code,
+      censorActed: censorActed(log),
       attempts: { ok, failed: results.length - ok, failures: failures(results) },
       ...(prober ? { prober } : {}),
       why,
@@ -344,6 +355,7 @@ async function probabilisticCell(
       return {
         code,
         label: code === 'P' ? 'P' : `${code} ${pct}%`,
+        censorActed: censorActed(log),
         attempts: { ok: n - blocked, failed: blocked, failures: failures(results) },
         rate: {
           blocked,
@@ -413,6 +425,11 @@ async function residualCheck(
   return { checked: false, blocked: false, detail: 'no blocked flow in 60 tries' };
 }
 
+/** The censor blocked or intercepted something: failures may be its doing. */
+function censorActed(log: readonly VerdictRecord[]): boolean {
+  return log.some((r) => r.verdict === 'block' || r.action === 'intercept');
+}
+
 /** Runs one cell: a fresh censor (fresh state) between the row's client and server. */
 export async function runCell(c: CellContext): Promise<CellResult> {
   const t0 = performance.now();
@@ -477,7 +494,10 @@ export async function runRow(
   return cells;
 }
 
-/** Measurements of one cell before it is given up as "error" when a peer crashes every time. */
+/**
+ * Measurements of one cell: before it is given up as "error" when a peer crashes every time, and
+ * before sessions that fail while the censor takes no action are reported as they are.
+ */
 export const MAX_MEASUREMENTS = 3;
 
 /**
@@ -501,9 +521,10 @@ export async function measureCell(
       peerCrashes: crashes.map((c) => `peer crashed: ${c}`),
     };
   };
+  const unexplained: string[] = [];
   for (let i = 1; ; i++) {
     const since = traffic.peers?.generation ?? 0;
-    const cell = await run(traffic);
+    let cell = await run(traffic);
     let down: string[];
     try {
       down = (await traffic.peers?.crashesSince(since)) ?? [];
@@ -512,6 +533,18 @@ export async function measureCell(
       return withCrashes(cell, `a peer of the row went down: ${crashes.join('; ')}`, true);
     }
     if (down.length === 0) {
+      if (cell.attempts.failed > 0 && cell.censorActed === false && i < MAX_MEASUREMENTS) {
+        unexplained.push(
+          `measurement ${i}: ${cell.attempts.failed} session(s) failed (${cell.attempts.failures.join('; ')}) while the censor took no action`,
+        );
+        continue;
+      }
+      if (unexplained.length > 0)
+        cell = {
+          ...cell,
+          unexplained: [...unexplained],
+          why: `${cell.why}; ${unexplained.length} earlier measurement(s) set aside: sessions failed while the censor took no action`,
+        };
       if (crashes.length === 0) return cell;
       return withCrashes(
         cell,
