@@ -15,7 +15,8 @@ export interface ManagedContext {
   readonly logger: Logger;
   readonly lifecycle: Lifecycle;
   readonly registry: TransportRegistry;
-  readonly operator: OperatorNotices;
+  /** In a worker process: a stand-in that passes the message to the primary. */
+  readonly operator: Pick<OperatorNotices, 'notify'>;
   /** Per-transport counters for `--metrics`; null when metrics are off. */
   readonly stats: StatsBook | null;
 }

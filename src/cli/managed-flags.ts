@@ -5,6 +5,7 @@
  */
 import { parseLogLevel, type LogLevel } from '../log/logger.js';
 import { parseHostPort, type HostPort } from '../net/address.js';
+import { parseWorkers } from '../cluster/workers-flag.js';
 
 export interface ManagedFlags {
   /** Logging is on when asked for explicitly or when a level is given. */
@@ -20,6 +21,8 @@ export interface ManagedFlags {
   readonly metrics: HostPort | null;
   /** `--metrics-public`: the metrics address may be other than loopback. */
   readonly metricsPublic: boolean;
+  /** `--workers N|auto`: server worker processes (1: none, the default). */
+  readonly workers: number;
 }
 
 export const MANAGED_USAGE = `steppe, run by tor as a managed pluggable transport (TOR_PT_* environment)
@@ -34,6 +37,7 @@ Flags (obfs4proxy's spellings in brackets also work):
   --log-file <path|stderr>              where to log (default: <state dir>/steppe.log)
   --metrics <host:port>                 serve Prometheus metrics on http://host:port/metrics
   --metrics-public                      let --metrics listen on an address that is not loopback
+  --workers <n|auto>                    bridge: handshakes in n worker processes (auto: one per core)
 
 Metrics are optional: when their address is in use, or is not loopback without
 --metrics-public (metrics reveal traffic volumes), steppe says so in one line of tor's log and
@@ -44,11 +48,13 @@ them. A --metrics value that is not an address is a command-line error (exit 2).
 /** A bad flag; the message says what is wrong and what is accepted. */
 export class FlagError extends Error {}
 
-type FlagKind = 'level' | 'enable' | 'unsafe' | 'file' | 'help' | 'version' | 'metrics' | 'public';
+type FlagKind =
+  'level' | 'enable' | 'unsafe' | 'file' | 'help' | 'version' | 'metrics' | 'public' | 'workers';
 
 const NAMES: Readonly<Record<string, FlagKind>> = {
   metrics: 'metrics',
   'metrics-public': 'public',
+  workers: 'workers',
   'log-level': 'level',
   logLevel: 'level',
   'enable-logging': 'enable',
@@ -73,13 +79,14 @@ export function parseManagedFlags(argv: readonly string[]): ManagedFlags {
   let version = false;
   let metrics: HostPort | null = null;
   let metricsPublic = false;
+  let workers = 1;
   for (let i = 0; i < argv.length; i++) {
     const arg = argv[i] ?? '';
     const m = /^--?([A-Za-z-]+)(?:=(.*))?$/s.exec(arg);
     const kind = m === null ? undefined : NAMES[m[1] ?? ''];
     if (m === null || kind === undefined) {
       throw new FlagError(
-        `unknown argument ${JSON.stringify(arg)}; managed mode accepts --log-level, --enable-logging, --unsafe-logging, --log-file, --metrics, --metrics-public`,
+        `unknown argument ${JSON.stringify(arg)}; managed mode accepts --log-level, --enable-logging, --unsafe-logging, --log-file, --metrics, --metrics-public, --workers`,
       );
     }
     const inline = m[2];
@@ -136,6 +143,12 @@ export function parseManagedFlags(argv: readonly string[]): ManagedFlags {
       case 'public':
         metricsPublic = bool();
         break;
+      case 'workers': {
+        const n = parseWorkers(value());
+        if (typeof n !== 'number') throw new FlagError(n.error);
+        workers = n;
+        break;
+      }
     }
   }
   return {
@@ -147,6 +160,7 @@ export function parseManagedFlags(argv: readonly string[]): ManagedFlags {
     version,
     metrics,
     metricsPublic,
+    workers,
   };
 }
 

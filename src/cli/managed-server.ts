@@ -16,12 +16,35 @@ import { relay } from '../net/relay.js';
 import { realPeer } from '../tunnel/server.js';
 import { describeBindAddr, type ServerConfig } from '../pt/env.js';
 import type { ServerFactory } from '../transports/types.js';
+import { WorkerPool } from '../cluster/pool.js';
 import { managedAcceptErrors, type ManagedContext } from './managed-context.js';
 
+/** `--workers` in managed mode: how many, and what the workers need to build the same server. */
+export interface ManagedWorkers {
+  readonly count: number;
+  readonly argv: readonly string[];
+}
+
 /** Starts the listeners and writes SMETHOD lines; returns how many transports launched. */
-export async function startServer(ctx: ManagedContext, config: ServerConfig): Promise<number> {
+export async function startServer(
+  ctx: ManagedContext,
+  config: ServerConfig,
+  workers?: ManagedWorkers,
+): Promise<number> {
   const { writer, logger, registry } = ctx;
   let launched = 0;
+  const factories = new Map<string, ServerFactory>();
+  let inProcess = false;
+  const pool =
+    workers === undefined || workers.count <= 1
+      ? null
+      : new WorkerPool({
+          count: workers.count,
+          plan: { mode: 'managed', argv: workers.argv, metrics: ctx.stats !== null },
+          logger,
+          factories,
+          onOperatorLog: (severity, message) => ctx.operator.notify(severity, message),
+        });
   for (const bind of config.bindAddrs) {
     const name = bind.transport;
     const transport = registry.get(name);
@@ -46,8 +69,15 @@ export async function startServer(ctx: ManagedContext, config: ServerConfig): Pr
         dualStack: true,
         setting: `ServerTransportListenAddr ${name}`,
         acceptErrors: managedAcceptErrors(ctx, name),
-        onConnection: (s) => handleServer(ctx, config, factory, name, s),
+        pauseOnConnect: pool !== null,
+        onConnection: (s) => {
+          if (pool !== null && !inProcess) return pool.dispatch(name, s);
+          // Accepted paused for workers that could not start; the handshake listens this tick.
+          if (pool !== null) s.resume();
+          handleServer(ctx, config, factory, name, s);
+        },
       });
+      factories.set(name, factory);
       ctx.lifecycle.addListener(listener);
       ctx.lifecycle.addListener({ close: () => Promise.resolve(factory.close?.()) });
       writer.smethod(name, listener.address, factory.clientArgs);
@@ -75,6 +105,24 @@ export async function startServer(ctx: ManagedContext, config: ServerConfig): Pr
       `the Extended ORPort ${formatHostPort(config.extOrPort)} is not on localhost: traffic between steppe and tor crosses the network unencrypted`,
     );
   }
+  if (pool !== null && launched > 0) {
+    // Workers load the identity the primary has just written; connections wait for them.
+    ctx.lifecycle.addListener({ close: () => pool.close() });
+    ctx.stats?.setRemote(() => pool.stats());
+    pool.start().then(
+      () =>
+        writer.log('notice', `${workers?.count} workers running (pids ${pool.pids().join(', ')})`),
+      (e: unknown) => {
+        // Serve in this process rather than not at all.
+        inProcess = true;
+        writer.log(
+          'error',
+          `the worker processes cannot start (${(e as Error).message}); serving in one process`,
+        );
+        void pool.close();
+      },
+    );
+  }
   writer.smethodsDone();
   return launched;
 }
@@ -87,7 +135,8 @@ function clientAddr(socket: Socket): string {
   return host === '' ? '' : formatHostPort({ host, port: socket.remotePort ?? 0 });
 }
 
-function handleServer(
+/** One accepted connection: the transport handshake, then tor's (Extended) ORPort. */
+export function handleServer(
   ctx: ManagedContext,
   config: ServerConfig,
   factory: ServerFactory,

@@ -157,6 +157,8 @@ export async function runManaged(argv: readonly string[], deps: ManagedDeps): Pr
     }
     if (proxy !== null) writer.proxyDone();
     writer.statusVersion(IMPLEMENTATION, VERSION);
+    if (flags.workers > 1)
+      writer.log('notice', '--workers applies to bridges; the client runs in one process');
     // Each role imports only its own side (SOCKS and upstream proxies, or the Extended ORPort):
     // every module loaded at start is resident for the life of the process.
     const { startClient } = await import('./managed-client.js');
@@ -164,7 +166,7 @@ export async function runManaged(argv: readonly string[], deps: ManagedDeps): Pr
   } else {
     writer.statusVersion(IMPLEMENTATION, VERSION);
     const { startServer } = await import('./managed-server.js');
-    launched = await startServer(ctx, config);
+    launched = await startServer(ctx, config, { count: flags.workers, argv });
   }
 
   if (launched === 0) {

@@ -3,7 +3,8 @@
  * (`steppe server|client --metrics`) and managed mode (the torrc PT line's `--metrics`). Opt-in;
  * an address that is not loopback needs `--metrics-public`, because traffic volumes tell an
  * observer when and how much a bridge is used. Labels carry the transport and role only, never
- * a client address. Values are read from each transport's TunnelStats at scrape time.
+ * a client address. Values are read from each transport's TunnelStats at scrape time (with
+ * `--workers`, from every worker's, added up by the primary).
  *
  *   steppe_connections_open                        gauge     relayed connections open now
  *   steppe_connections_total                       counter   relayed connections since start
@@ -32,7 +33,7 @@ import { collectDefaultMetrics, Registry, type MetricObjectWithValues } from 'pr
 import type { HostPort } from '../net/address.js';
 import { listenTcp } from '../net/listen.js';
 import type { StatsBook } from '../tunnel/stats-book.js';
-import { HANDSHAKE_BUCKETS, type StatsSnapshot, type TunnelStats } from '../tunnel/stats.js';
+import { HANDSHAKE_BUCKETS, type StatsSnapshot } from '../tunnel/stats.js';
 import { VERSION } from '../version.js';
 
 export interface MetricsServer {
@@ -63,24 +64,10 @@ export function metricsRegistry(book: StatsBook): TunnelMetrics {
   registry.setDefaultLabels({ role: book.role });
   collectDefaultMetrics({ register: registry });
 
-  // One snapshot per transport per scrape: every collector of one scrape runs before the event
-  // loop turns (prom-client starts them all at once), so the cache lives until setImmediate.
-  let cached: Map<TunnelStats, StatsSnapshot> | null = null;
-  const snapshots = (): Array<[string, StatsSnapshot]> => {
-    if (cached === null) {
-      cached = new Map();
-      setImmediate(() => (cached = null));
-    }
-    const cache = cached;
-    return book.entries().map(([transport, stats]) => {
-      let s = cache.get(stats);
-      if (s === undefined) {
-        s = stats.snapshot();
-        cache.set(stats, s);
-      }
-      return [transport, s];
-    });
-  };
+  // One set of snapshots per scrape, taken before the collectors run (prom-client starts them
+  // all at once and each reads `current` synchronously).
+  let current: Array<[string, StatsSnapshot]> = [];
+  const snapshots = (): Array<[string, StatsSnapshot]> => current;
   /** A metric whose samples are read per transport from the snapshot. */
   const metric = (
     name: string,
@@ -188,7 +175,13 @@ export function metricsRegistry(book: StatsBook): TunnelMetrics {
     'counter',
     (s) => [{ labels: {}, value: s.connectFailures }],
   );
-  return { registry, scrape: () => registry.metrics() };
+  return {
+    registry,
+    scrape: async () => {
+      current = await book.snapshots();
+      return registry.metrics();
+    },
+  };
 }
 
 function bucket(le: string, value: number): Sample {

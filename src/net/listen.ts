@@ -26,6 +26,8 @@ export interface ListenOptions {
    * the listener stays up either way. Without it failures are ignored silently.
    */
   readonly acceptErrors?: AcceptErrorSink;
+  /** Accept sockets paused, unread: for handing them to another process (--workers). */
+  readonly pauseOnConnect?: boolean;
 }
 
 /** A listening server and the address to report in CMETHOD/SMETHOD. */
@@ -64,7 +66,13 @@ function listenOnce(opts: ListenOptions, ipv6Only: boolean | undefined): Promise
     const sink = opts.acceptErrors;
     let pressure: FdPressure | undefined;
     const server = createServer(
-      { allowHalfOpen: true, noDelay: true, keepAlive: true, keepAliveInitialDelay: 15_000 },
+      {
+        allowHalfOpen: true,
+        noDelay: true,
+        keepAlive: true,
+        keepAliveInitialDelay: 15_000,
+        pauseOnConnect: opts.pauseOnConnect === true,
+      },
       sink === undefined
         ? opts.onConnection
         : (socket) => {

@@ -41,11 +41,25 @@ export interface ClientOptions extends Deps {
   readonly stateDir?: string;
 }
 
+/**
+ * One logical replay filter for every process of a multi-worker server: the primary owns the
+ * real one (and persists it); workers ask it. Resolves true when `tag` was seen before, and
+ * records it otherwise (ReplayFilter.testAndSet's contract).
+ */
+export interface SharedReplayFilter {
+  testAndSet(nowMs: number, tag: Uint8Array): Promise<boolean>;
+}
+
 export interface ServerOptions extends Deps {
   /** Where the server keeps its identity (obfs4: obfs4_state.json, obfs4_bridgeline.txt). */
   readonly stateDir: string;
   /** TOR_PT_SERVER_TRANSPORT_OPTIONS for this transport, or standalone flags. */
   readonly options?: PtArgs;
+  /**
+   * In a worker process: check replays here instead of in a filter of the factory's own (which
+   * is then neither loaded nor saved). Transports without a replay filter ignore it.
+   */
+  readonly sharedReplay?: SharedReplayFilter;
 }
 
 export interface ClientFactory<A = unknown> {
@@ -85,6 +99,11 @@ export interface ServerFactory {
    * probe-resistance closes are left to run out (their timers do not hold the process open).
    */
   close?(): Promise<void>;
+  /**
+   * The factory's own replay filter, for transports that have one: a multi-worker primary
+   * answers its workers' SharedReplayFilter questions from it (and close() persists it).
+   */
+  readonly replayFilter?: { testAndSet(nowMs: number, tag: Uint8Array): boolean };
 }
 
 /**

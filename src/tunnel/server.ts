@@ -41,14 +41,24 @@ export type ForwardTarget =
   | { readonly kind: 'extorport'; readonly target: HostPort; readonly cookieFile: string }
   | { readonly kind: 'socks' };
 
-export interface TunnelServerOptions {
+export interface TunnelHandlerOptions {
   readonly factory: ServerFactory;
-  readonly listen: HostPort;
   readonly forward: ForwardTarget;
   readonly logger: Logger;
   readonly stats?: TunnelStats;
   /** Bound on connecting to the forward target (default 30 s). */
   readonly connectTimeoutMs?: number;
+}
+
+/** What a tunnel server does with each accepted socket (a worker process runs only this). */
+export interface TunnelHandler {
+  handle(socket: Socket): void;
+  /** Ends every open connection and lets the transport save its state. */
+  close(): Promise<void>;
+}
+
+export interface TunnelServerOptions extends TunnelHandlerOptions {
+  readonly listen: HostPort;
   /** What to call the listen address in error messages: "--listen", "listen in FILE". */
   readonly setting?: string;
 }
@@ -83,6 +93,31 @@ export function describeForward(f: ForwardTarget): string {
  * @throws PtError('ERR_INVALID_CONFIG') when the listener cannot be opened (port in use, ...).
  */
 export async function startTunnelServer(opts: TunnelServerOptions): Promise<TunnelServer> {
+  const handler = createTunnelHandler(opts);
+  const listener: Listener = await listenTcp({
+    host: opts.listen.host,
+    port: opts.listen.port,
+    dualStack: true,
+    ...(opts.setting === undefined ? {} : { setting: opts.setting }),
+    acceptErrors: new AcceptErrorReport(`${opts.factory.transportName} listener`, (m) =>
+      opts.logger.error(m),
+    ),
+    onConnection: (socket) => handler.handle(socket),
+  });
+  let closed = false;
+  return {
+    address: listener.address,
+    close: async () => {
+      if (closed) return;
+      closed = true;
+      await listener.close();
+      await handler.close();
+    },
+  };
+}
+
+/** Runs the handshake and the forwarding of each socket it is given. */
+export function createTunnelHandler(opts: TunnelHandlerOptions): TunnelHandler {
   const { factory, logger, stats } = opts;
   const name = factory.transportName;
   const abort = new AbortController();
@@ -228,13 +263,8 @@ export async function startTunnelServer(opts: TunnelServerOptions): Promise<Tunn
     }
   };
 
-  const listener: Listener = await listenTcp({
-    host: opts.listen.host,
-    port: opts.listen.port,
-    dualStack: true,
-    ...(opts.setting === undefined ? {} : { setting: opts.setting }),
-    acceptErrors: new AcceptErrorReport(`${name} listener`, (m) => logger.error(m)),
-    onConnection: (socket) => {
+  return {
+    handle: (socket) => {
       if (closing) {
         socket.destroy();
         return;
@@ -242,14 +272,9 @@ export async function startTunnelServer(opts: TunnelServerOptions): Promise<Tunn
       track(socket);
       void handle(socket);
     },
-  });
-
-  return {
-    address: listener.address,
     close: async () => {
       if (closing) return;
       closing = true;
-      await listener.close();
       abort.abort(new Error('server stopping'));
       for (const s of sockets) s.destroy();
       // The transport saves what must outlive the process (obfs4: the replay filter).

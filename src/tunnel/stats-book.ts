@@ -1,4 +1,4 @@
-import { TunnelStats } from './stats.js';
+import { addSnapshots, TunnelStats, type StatsSnapshot } from './stats.js';
 
 export type Role = 'client' | 'server';
 
@@ -10,6 +10,7 @@ export type Role = 'client' | 'server';
 export class StatsBook {
   readonly role: Role;
   readonly #byTransport = new Map<string, TunnelStats>();
+  #remote: (() => Promise<Array<[string, StatsSnapshot]>>) | null = null;
 
   constructor(role: Role) {
     this.role = role;
@@ -35,6 +36,23 @@ export class StatsBook {
 
   entries(): Array<[string, TunnelStats]> {
     return [...this.#byTransport];
+  }
+
+  /** Adds another source of snapshots (a primary's workers) to what snapshots() returns. */
+  setRemote(read: () => Promise<Array<[string, StatsSnapshot]>>): void {
+    this.#remote = read;
+  }
+
+  /** One snapshot per transport, this process's and the remote source's added up. */
+  async snapshots(): Promise<Array<[string, StatsSnapshot]>> {
+    const sums = new Map<string, StatsSnapshot>();
+    const add = (name: string, s: StatsSnapshot): void => {
+      const prev = sums.get(name);
+      sums.set(name, prev === undefined ? s : addSnapshots(prev, s));
+    };
+    for (const [name, stats] of this.#byTransport) add(name, stats.snapshot());
+    for (const [name, s] of (await this.#remote?.()) ?? []) add(name, s);
+    return [...sums];
   }
 
   stop(): void {

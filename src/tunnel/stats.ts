@@ -176,3 +176,29 @@ function bytesOf(t: Tracked): { up: number; down: number } {
   const w = t.socket.bytesWritten - t.writtenBefore;
   return t.up === 'read' ? { up: r, down: w } : { up: w, down: r };
 }
+
+/** The sum of two snapshots (the workers of one server). */
+export function addSnapshots(a: StatsSnapshot, b: StatsSnapshot): StatsSnapshot {
+  return {
+    active: a.active + b.active,
+    total: a.total + b.total,
+    bytesUp: a.bytesUp + b.bytesUp,
+    bytesDown: a.bytesDown + b.bytesDown,
+    handshakesOk: a.handshakesOk + b.handshakesOk,
+    handshakesFailed: a.handshakesFailed + b.handshakesFailed,
+    handshakeFailures: addCounts(a.handshakeFailures, b.handshakeFailures),
+    connectFailures: a.connectFailures + b.connectFailures,
+    handshakeSeconds: a.handshakeSeconds + b.handshakeSeconds,
+    handshakeBuckets: a.handshakeBuckets.map((n, i) => n + (b.handshakeBuckets[i] ?? 0)),
+    handshakeKinds: addCounts(a.handshakeKinds, b.handshakeKinds),
+  };
+}
+
+function addCounts(
+  a: ReadonlyMap<string, number>,
+  b: ReadonlyMap<string, number>,
+): Map<string, number> {
+  const sum = new Map(a);
+  for (const [key, n] of b) sum.set(key, (sum.get(key) ?? 0) + n);
+  return sum;
+}

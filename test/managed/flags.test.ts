@@ -12,6 +12,7 @@ test("managed flags: steppe's spellings and obfs4proxy's", () => {
     version: false,
     metrics: null,
     metricsPublic: false,
+    workers: 1,
   };
   assert.deepEqual(parseManagedFlags([]), off);
   assert.deepEqual(parseManagedFlags(['-enableLogging', '-logLevel', 'INFO', '-unsafeLogging']), {
@@ -49,6 +50,10 @@ test("managed flags: steppe's spellings and obfs4proxy's", () => {
     metrics: { host: '::1', port: 0 },
   });
   assert.throws(() => parseManagedFlags(['--metrics', '9810']), FlagError);
+  assert.deepEqual(parseManagedFlags(['--workers=3']), { ...off, workers: 3 });
+  assert.ok(parseManagedFlags(['-workers', 'auto']).workers >= 1);
+  for (const bad of ['0', '-2', 'x', '1.5', '65'])
+    assert.throws(() => parseManagedFlags(['--workers', bad]), /expected a number of worker/);
   assert.throws(() => parseManagedFlags(['--metrics-public=maybe']), /true or false/);
 });
 

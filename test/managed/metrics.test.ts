@@ -13,6 +13,7 @@ import { parseSmethodArgs } from '../../src/pt/args.js';
 import { parsePromText, promValue, type PromFamily } from '../_support/prom-text.js';
 import { startFakeExtOrPort, writeCookieFile } from '../extorport/support/fake-extorport.js';
 import { closedPort, listenLocal, readN, waitClose } from '../net/support/loopback.js';
+import { recordingRelay, type RecordingRelay } from '../_support/recording-relay.js';
 import { socksConnect } from './support/socks-client.js';
 import { exitWithin, methodPort, spawnPt, type PtProcess } from './support/spawn.js';
 
@@ -40,34 +41,6 @@ function metricsPort(p: PtProcess): Promise<number> {
     .then((l) => Number(/:(\d+)\/metrics/.exec(l)?.[1]));
 }
 
-/** Forwards to `port`, keeping what the first connection's client sent before any answer. */
-async function recordingRelay(port: number): Promise<{
-  port: number;
-  firstFlight: () => Buffer;
-  close: () => Promise<void>;
-}> {
-  const flights: Buffer[][] = [];
-  let done = false;
-  const l = await listenLocal((c: Socket) => {
-    const mine: Buffer[] | null = flights.length === 0 ? [] : null;
-    if (mine !== null) flights.push(mine);
-    const up = connect({ host: '127.0.0.1', port });
-    c.on('error', () => up.destroy());
-    up.on('error', () => c.destroy());
-    c.on('data', (d: Buffer) => {
-      if (mine !== null && !done) mine.push(d);
-      up.write(d);
-    });
-    up.on('data', (d: Buffer) => {
-      if (mine !== null) done = true;
-      c.write(d);
-    });
-    c.on('end', () => up.end());
-    up.on('end', () => c.end());
-  });
-  return { port: l.port, firstFlight: () => Buffer.concat(flights[0] ?? []), close: l.close };
-}
-
 async function rawSend(port: number, bytes: Buffer): Promise<void> {
   const s = connect({ host: '127.0.0.1', port });
   s.on('error', () => undefined);
@@ -84,7 +57,7 @@ test('managed bridge and client: /metrics counts connections, probes, a replay a
   await writeCookieFile(cookieFile);
   const ext = await startFakeExtOrPort({ cookieFile });
   const procs: PtProcess[] = [];
-  let relay: Awaited<ReturnType<typeof recordingRelay>> | undefined;
+  let relay: RecordingRelay | undefined;
   try {
     const bridge = spawnPt(
       'steppe',

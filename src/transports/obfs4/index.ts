@@ -25,7 +25,7 @@ import {
 import { Distributions } from './distributions.js';
 import { ClientHandshake, ServerHandshake, type ServerIdentity } from './handshake.js';
 import { ReplayStore } from './replay-store.js';
-import { runClient, runServer } from './session.js';
+import { DeferredReplayCheck, runClient, runServer } from './session.js';
 import {
   encodeCert,
   loadServerState,
@@ -99,10 +99,15 @@ export class Obfs4ServerFactory implements ServerFactory {
   /** The per-bridge close delay for failed handshakes, derived from the drbg-seed like obfs4proxy's. */
   readonly closeDelayMs: number;
   readonly #opts: Obfs4ServerOptions;
-  readonly #replay: ReplayStore;
+  readonly #replay: ReplayStore | null;
   readonly #dists: Distributions;
 
-  constructor(state: ServerState, replay: ReplayStore, opts: Obfs4ServerOptions) {
+  /** The filter this factory owns (null in a worker, whose checks go to opts.sharedReplay). */
+  get replayFilter(): ReplayStore | undefined {
+    return this.#replay ?? undefined;
+  }
+
+  constructor(state: ServerState, replay: ReplayStore | null, opts: Obfs4ServerOptions) {
     this.state = state;
     this.#replay = replay;
     this.#opts = opts;
@@ -128,10 +133,12 @@ export class Obfs4ServerFactory implements ServerFactory {
     const sessionKey = generateSessionKeypair(this.#opts.rng);
     const now = this.#opts.now ?? Date.now;
     const timeoutMs = this.#opts.handshakeTimeoutMs ?? SERVER_HANDSHAKE_TIMEOUT_MS;
+    const shared = this.#opts.sharedReplay;
+    const pending = this.#replay === null ? new DeferredReplayCheck() : null;
     const handshake = new ServerHandshake({
       identity: this.state,
       sessionKey,
-      replayFilter: this.#replay,
+      replayFilter: pending ?? this.#replay!,
       ...(this.#opts.rng ? { rng: this.#opts.rng } : {}),
       now,
     });
@@ -143,12 +150,15 @@ export class Obfs4ServerFactory implements ServerFactory {
       timeoutMs,
       closeDeadline: Date.now() + timeoutMs + this.closeDelayMs,
       signal: opts.signal,
+      ...(pending !== null && shared !== undefined
+        ? { sharedReplay: { pending, filter: shared } }
+        : {}),
     });
   }
 
   /** Saves the replay filter; call before the process exits (managed mode does on shutdown). */
   close(): Promise<void> {
-    return this.#replay.flush();
+    return this.#replay?.flush() ?? Promise.resolve();
   }
 }
 
@@ -160,7 +170,10 @@ export const obfs4Transport: Transport = {
   },
   async createServer(opts: Obfs4ServerOptions): Promise<Obfs4ServerFactory> {
     const state = await loadServerState(opts.stateDir, opts.options ?? new Map(), opts.rng);
-    const replay = await ReplayStore.open(opts.stateDir, (opts.now ?? Date.now)());
+    const replay =
+      opts.sharedReplay === undefined
+        ? await ReplayStore.open(opts.stateDir, (opts.now ?? Date.now)())
+        : null;
     return new Obfs4ServerFactory(state, replay, opts);
   },
 };

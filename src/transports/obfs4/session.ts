@@ -7,11 +7,18 @@ import type { Socket } from 'node:net';
 import { concatBytes } from '../../crypto/bytes.js';
 import { ntorKdf } from '../../crypto/ntor.js';
 import { channels, type HandshakeEvent } from '../../diagnostics.js';
-import type { PtError } from '../../errors.js';
+import { AbortError, HandshakeError, type PtError } from '../../errors.js';
+import { holdPending } from '../../net/pending.js';
 import { closeAfterDelay, readUntil } from '../handshake-io.js';
 import { MAX_HANDSHAKE_LENGTH, PACKET_TYPE_PRNG_SEED, type IatMode } from './constants.js';
 import { FrameDecoder, FrameEncoder } from './framing.js';
-import type { ClientHandshake, HandshakeResult, ServerHandshake } from './handshake.js';
+import type { SharedReplayFilter } from '../types.js';
+import type {
+  ClientHandshake,
+  HandshakeResult,
+  ReplayCheck,
+  ServerHandshake,
+} from './handshake.js';
 import { PacketWriter } from './packet.js';
 import { Obfs4Stream } from './stream.js';
 import type { Distributions } from './distributions.js';
@@ -78,6 +85,35 @@ export interface ServerSessionParams {
   /** Absolute time (Date.now clock) after which a failed handshake's socket is closed. */
   closeDeadline: number;
   signal?: AbortSignal | undefined;
+  /**
+   * A replay filter shared with other processes (a worker's link to its primary), asked once
+   * the handshake checked out; the handshake's own filter then only records the tags to ask.
+   */
+  sharedReplay?: { readonly pending: DeferredReplayCheck; readonly filter: SharedReplayFilter };
+}
+
+/**
+ * A ReplayCheck for the sans-IO handshake that defers the verdict: it records the tags the
+ * handshake would test, and the I/O shell asks the shared filter about them asynchronously.
+ */
+export class DeferredReplayCheck implements ReplayCheck {
+  readonly tags: Uint8Array[] = [];
+  nowMs = 0;
+
+  testAndSet(nowMs: number, buf: Uint8Array): boolean {
+    this.nowMs = nowMs;
+    this.tags.push(buf.slice());
+    return false;
+  }
+}
+
+/** True when any deferred tag was seen before by the shared filter (all are recorded). */
+async function askShared(
+  shared: NonNullable<ServerSessionParams['sharedReplay']>,
+): Promise<boolean> {
+  const { pending, filter } = shared;
+  const verdicts = await Promise.all(pending.tags.map((t) => filter.testAndSet(pending.nowMs, t)));
+  return verdicts.includes(true);
 }
 
 export async function runServer(socket: Duplex, p: ServerSessionParams): Promise<Obfs4Stream> {
@@ -103,6 +139,20 @@ export async function runServer(socket: Duplex, p: ServerSessionParams): Promise
       p.signal,
       'obfs4 server handshake',
     );
+    if (p.sharedReplay !== undefined) {
+      // readUntil left the socket paused and unlistened while the primary answers: hold an
+      // error listener so that a client resetting in this window fails its handshake instead
+      // of ending the process.
+      const held = holdPending(socket, p.signal);
+      // askShared never rejects: the primary answers, or its exit ends this worker.
+      const replayed = await askShared(p.sharedReplay);
+      const gone = held.release();
+      if (gone !== undefined) throw gone;
+      if (p.signal?.aborted === true)
+        throw new AbortError('obfs4 server handshake aborted', { cause: p.signal.reason });
+      if (replayed)
+        throw new HandshakeError('ERR_HANDSHAKE_REPLAY', 'obfs4 client handshake replayed');
+    }
   } catch (e) {
     publish('server', false, started, (e as PtError).code);
     if ((e as PtError).code === 'ERR_ABORTED') socket.destroy();
