@@ -9,11 +9,20 @@ import { resolve } from 'node:path';
 import { obfs4proxyImpl, steppeImpl, type Impl } from './pt-pair.js';
 
 export type Phase =
-  'ceiling' | 'handshake' | 'bulk' | 'timing' | 'memory' | 'mixed' | 'syscalls' | 'scramblesuit';
+  | 'ceiling'
+  | 'handshake'
+  | 'bulk'
+  | 'obfs3'
+  | 'timing'
+  | 'memory'
+  | 'mixed'
+  | 'syscalls'
+  | 'scramblesuit';
 export const ALL_PHASES: readonly Phase[] = [
   'ceiling',
   'handshake',
   'bulk',
+  'obfs3',
   'timing',
   'memory',
   'mixed',

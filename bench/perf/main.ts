@@ -353,6 +353,74 @@ async function main(): Promise<number> {
   if (cfg.phases.has('scramblesuit'))
     await scramblesuitPhase(cfg, orPort, sink, chunk, metrics, stopGraceMs);
 
+  if (cfg.phases.has('obfs3')) {
+    // obfs3 pairs (no identity, no iat-mode): handshakes and iat-mode-0-sized bulk windows, A/B
+    // alternating as above. Its cost is AES-128-CTR and one 1536-bit modexp per side per
+    // connection, so the ratio says how steppe's byte path and UniformDH compare with Go's.
+    const slots: Record<Side, Slot> = {
+      A: new Slot(cfg.a, cfg.a, 0, orPort, stopGraceMs, 'obfs3'),
+      B: new Slot(cfg.b, cfg.b, 0, orPort, stopGraceMs, 'obfs3'),
+    };
+    const g = 'obfs3';
+    const run = async (ids: string[], fn: (side: Side, pair: PtPair) => Promise<void>) => {
+      for (let rep = 0; rep < cfg.reps; rep++) {
+        for (const side of sides) {
+          try {
+            const pair = await slots[side].get();
+            await fn(side, pair);
+            if (!pair.alive)
+              throw new Error(`PT died during the measurement: ${pair.deathReason()}`);
+          } catch (err) {
+            for (const id of ids) metrics.error(id, side, errText(err));
+            progress(`obfs3 ${side}: ${errText(err).split('\n')[0]}`);
+          }
+        }
+      }
+    };
+    for (const side of sides) {
+      try {
+        const pair = await slots[side].get();
+        const t = slots[side].target(pair);
+        const w = { conns: 1, chunk, warmupMs: 0, measureMs: cfg.pairWarmupMs / 2 };
+        await bulk(t, sink, { ...w, dir: 'up' });
+        await handshakes(t, {
+          concurrency: 16,
+          durationMs: cfg.pairWarmupMs / 2,
+          timeoutMs: 10_000,
+        });
+      } catch (err) {
+        progress(`obfs3 warm-up ${side}: ${errText(err).split('\n')[0]}`);
+      }
+    }
+    // Handshakes belong to this phase (as in the scramblesuit one): --phases obfs3 measures both.
+    metrics.define('obfs3.hs.rate', g, 'handshakes per second, 16 in flight', 'conn/s', 'higher');
+    metrics.define('obfs3.hs.p50', g, 'setup latency, median', 'ms', 'lower');
+    await run(['obfs3.hs.rate', 'obfs3.hs.p50'], async (side, pair) => {
+      const r = await handshakes(slots[side].target(pair), cfg.handshake);
+      metrics.add('obfs3.hs.rate', side, r.perSecond);
+      metrics.add('obfs3.hs.p50', side, median(r.latenciesMs));
+      if (r.error) metrics.error('obfs3.hs.rate', side, r.error);
+      progress(`obfs3 handshakes ${slots[side].name}: ${r.perSecond.toFixed(0)}/s`);
+    });
+    for (const dir of ['up', 'down'] as const) {
+      for (const conns of cfg.bulk0.conns) {
+        const id = `obfs3.bulk.${dir}.${conns}`;
+        metrics.define(id, g, `throughput ${ARROW[dir]}, ${conns} conn`, 'MB/s', 'higher', {
+          target: { op: '>=', ratio: 1.5 },
+        });
+        await run([id], async (side, pair) => {
+          const r = await bulk(slots[side].target(pair), sink, { ...cfg.bulk0, dir, conns, chunk });
+          if (r.error) throw new Error(r.error);
+          metrics.add(id, side, r.mbps);
+          progress(
+            `obfs3 ${ARROW[dir]} ×${conns} ${slots[side].name}: ${r.mbps.toFixed(0)} MB/s, CPU client ${r.cpu.client.toFixed(2)} s server ${r.cpu.server.toFixed(2)} s`,
+          );
+        });
+      }
+    }
+    await Promise.all([slots.A.stop(), slots.B.stop()]);
+  }
+
   if (cfg.phases.has('memory')) {
     const g = 'Resident memory (iat-mode 0, idle established connections)';
     const levels = cfg.memory.levels;

@@ -230,8 +230,11 @@ export class PtProcess {
   }
 }
 
-/** The transports a pair can run: obfs4 (both implementations), scramblesuit (steppe's server). */
-export type PairTransport = 'obfs4' | 'scramblesuit';
+/**
+ * The transports a pair can run: obfs4 and obfs3 (both implementations), scramblesuit (steppe's
+ * server). obfs3 has no identity, no args and no iat-mode.
+ */
+export type PairTransport = 'obfs4' | 'obfs3' | 'scramblesuit';
 
 export interface PairOptions {
   readonly client: Impl;
@@ -322,6 +325,8 @@ export class PtPair {
           throw new Error(`${this.opts.server.name} server printed no password`);
         return;
       }
+      // obfs3 has no identity and no iat-mode: nothing more to read.
+      if (t === 'obfs3') return;
       this.cert = this.bridgeArgs.get('cert') ?? '';
       if (this.cert === '') throw new Error(`${this.opts.server.name} server printed no cert`);
       const mode = this.bridgeArgs.get('iat-mode');
@@ -346,6 +351,7 @@ export class PtPair {
   get clientArgs(): string {
     if (this.transport === 'scramblesuit')
       return encodeClientArgs({ password: this.bridgeArgs.get('password') ?? '' });
+    if (this.transport === 'obfs3') return '';
     return encodeClientArgs({ cert: this.cert, 'iat-mode': this.opts.iatMode });
   }
 

@@ -68,23 +68,28 @@ export function socksDial(
       sock.once('connect', resolve);
       sock.once('error', reject);
     });
-    sock.write(Buffer.from([5, 1, 2]));
+    // No args (obfs3): "no authentication", as tor asks; RFC 1929 has no empty username.
+    const wanted = args === '' ? 0 : 2;
+    sock.write(Buffer.from([5, 1, wanted]));
     const method = await readExact(sock, 2);
-    if (method[0] !== 5 || method[1] !== 2) throw new Error('socks: server refused user/pass');
-    const raw = Buffer.from(args, 'utf8');
-    let user = raw;
-    let pass = Buffer.from([0]);
-    if (raw.length > 255) {
-      // Longer strings are split across UNAME and PASSWD, which the PT concatenates.
-      user = raw.subarray(0, 255);
-      pass = raw.subarray(255);
-      if (pass.length > 255) throw new Error('socks: transport args exceed 510 bytes');
+    if (method[0] !== 5 || method[1] !== wanted)
+      throw new Error(`socks: server refused method ${wanted}`);
+    if (wanted === 2) {
+      const raw = Buffer.from(args, 'utf8');
+      let user = raw;
+      let pass = Buffer.from([0]);
+      if (raw.length > 255) {
+        // Longer strings are split across UNAME and PASSWD, which the PT concatenates.
+        user = raw.subarray(0, 255);
+        pass = raw.subarray(255);
+        if (pass.length > 255) throw new Error('socks: transport args exceed 510 bytes');
+      }
+      sock.write(
+        Buffer.concat([Buffer.from([1, user.length]), user, Buffer.from([pass.length]), pass]),
+      );
+      const auth = await readExact(sock, 2);
+      if (auth[1] !== 0) throw new Error(`socks: authentication refused (${auth[1]})`);
     }
-    sock.write(
-      Buffer.concat([Buffer.from([1, user.length]), user, Buffer.from([pass.length]), pass]),
-    );
-    const auth = await readExact(sock, 2);
-    if (auth[1] !== 0) throw new Error(`socks: authentication refused (${auth[1]})`);
     const req = Buffer.alloc(10);
     req.set([5, 1, 0, 1]);
     const octets = dest.host.split('.').map(Number);
