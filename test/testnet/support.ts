@@ -2,7 +2,7 @@
 // here, and one run with its RESULT line.
 import assert from 'node:assert/strict';
 import { spawn } from 'node:child_process';
-import { existsSync } from 'node:fs';
+import { existsSync, readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 
@@ -40,7 +40,32 @@ export interface RunResult {
   result: string;
 }
 
-export function runTestnet(env: Record<string, string>): Promise<RunResult> {
+/**
+ * A base for run.sh's block of 60 loopback ports below the kernel's ephemeral range. run.sh's own
+ * default may land inside that range, where during the ten seconds before the client's tor
+ * starts any port-0 listener or outgoing connection on the machine can take one of its ports
+ * (seen once in CI: "Could not bind to 127.0.0.1:BASE+40: Address already in use").
+ */
+function basePortBelowEphemeral(): number {
+  let low = 32768;
+  try {
+    low = Number(readFileSync('/proc/sys/net/ipv4/ip_local_port_range', 'utf8').split(/\s+/)[0]);
+  } catch {
+    // Linux's default range then.
+  }
+  const blocks = Math.max(1, Math.floor((low - 60 - 20_000) / 100));
+  return 20_000 + Math.floor(Math.random() * blocks) * 100;
+}
+
+/** Runs run.sh; a port block found busy at its start is replaced by another (a few tries). */
+export async function runTestnet(env: Record<string, string>): Promise<RunResult> {
+  for (let attempt = 1; ; attempt++) {
+    const r = await runTestnetOnce({ BASE_PORT: String(basePortBelowEphemeral()), ...env });
+    if (attempt >= 5 || !/some port in \d+\.\.\d+ is busy/.test(r.output)) return r;
+  }
+}
+
+function runTestnetOnce(env: Record<string, string>): Promise<RunResult> {
   return new Promise((resolve, reject) => {
     const child = spawn('bash', [RUN_SH], {
       env: { ...process.env, ...env },
