@@ -17,6 +17,7 @@ import { realPeer } from '../tunnel/server.js';
 import { describeBindAddr, type ServerConfig } from '../pt/env.js';
 import type { ServerFactory } from '../transports/types.js';
 import { WorkerPool } from '../cluster/pool.js';
+import { servesInWorkers } from '../cluster/workers-flag.js';
 import { managedAcceptErrors, type ManagedContext } from './managed-context.js';
 
 /** `--workers` in managed mode: how many, and what the workers need to build the same server. */
@@ -71,8 +72,9 @@ export async function startServer(
         acceptErrors: managedAcceptErrors(ctx, name),
         pauseOnConnect: pool !== null,
         onConnection: (s) => {
-          if (pool !== null && !inProcess) return pool.dispatch(name, s);
-          // Accepted paused for workers that could not start; the handshake listens this tick.
+          if (pool !== null && !inProcess && servesInWorkers(name)) return pool.dispatch(name, s);
+          // Accepted paused for workers (that could not start, or that this transport cannot
+          // use); the handshake listens this tick.
           if (pool !== null) s.resume();
           handleServer(ctx, config, factory, name, s);
         },

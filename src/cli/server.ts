@@ -35,7 +35,12 @@ import { onReload, RELOAD_HELP } from './reload.js';
 import { SwappableLogger } from '../log/swappable.js';
 import { startStatusLine, type StatusLine } from './status.js';
 import { describeForward, startTunnelServer, type ForwardTarget } from '../tunnel/server.js';
-import { TunnelStats } from '../tunnel/stats.js';
+import { addSnapshots, TunnelStats, type StatsSnapshot } from '../tunnel/stats.js';
+import type { Socket } from 'node:net';
+import type { Logger } from '../log/logger.js';
+import { WorkerPool } from '../cluster/pool.js';
+import type { WorkerPlan } from '../cluster/protocol.js';
+import { parseWorkers, servesInWorkers } from '../cluster/workers-flag.js';
 import { PtError } from '../errors.js';
 import { readAuthCookieFile } from '../extorport/cookie.js';
 
@@ -84,6 +89,10 @@ export function registerServer(program: Command): void {
       '--ext-cookie-file <file>',
       "the target is tor's Extended ORPort: authenticate with this cookie file",
     )
+    .option(
+      '--workers <n|auto>',
+      'handshakes and forwarding in n worker processes (auto: one per core; default 1: none)',
+    )
     .option('--metrics <addr>', 'serve Prometheus metrics on http://ADDR/metrics')
     .option('--metrics-public', '--metrics may listen on an address that is not loopback')
     .option('--no-status', 'no live status line (it is shown only when stdout is a terminal)')
@@ -98,6 +107,11 @@ export function registerServer(program: Command): void {
 Examples:
   steppe server --listen 0.0.0.0:443 --forward 127.0.0.1:1194 --state /var/lib/steppe
   steppe server --listen 443 --forward socks --public-address vpn.example.org
+
+--workers N: the main process accepts every connection and hands it to a worker in turn; it
+keeps the replay filter, so a replayed handshake is refused whichever worker it reaches. A
+worker that dies is logged and started again; connections on the others go on. ScrambleSuit
+(whose replay filters cannot be shared yet) refuses --workers above 1.
 
 It prints the bridge line and the share string (steppe://...) that clients need, then serves
 until SIGINT or SIGTERM. Exit status: 0 stopped by a signal, 1 failure, 2 usage error.
@@ -174,7 +188,22 @@ async function runServer(cmd: Command): Promise<void> {
   const logger = new SwappableLogger(makeLogger(s));
   onReload({ command: 'server', cmd, fields: SERVER_FIELDS, running: s, logger });
 
+  const workers = parseWorkersSetting(s, transport.name);
+
   const factory: ServerFactory = await transport.createServer({ stateDir: dir, options });
+
+  // Started after the factory wrote the identity, which the workers load.
+  const pool =
+    workers <= 1
+      ? null
+      : await startPool(workers, logger, factory, {
+          mode: 'standalone',
+          transport: transport.name,
+          stateDir: dir,
+          options: [...options].map(([k, v]) => [k, v[0] ?? ''] as const),
+          forward,
+          log: workerLog(s),
+        });
 
   const stats = new TunnelStats('server');
   stats.start();
@@ -185,13 +214,26 @@ async function runServer(cmd: Command): Promise<void> {
     logger,
     stats,
     setting: listenS.origin,
+    ...(pool === null
+      ? {}
+      : { handOff: (socket: Socket) => pool.dispatch(transport.name, socket) }),
   }).catch(async (e: unknown) => {
+    await pool?.close();
     await factory.close?.();
     throw e;
   });
 
-  const metrics = await startOptionalMetrics(metricsAddr, metricsS, stats, transport.name, () =>
-    server.close(),
+  const remote = pool === null ? undefined : () => pool.stats();
+  const metrics = await startOptionalMetrics(
+    metricsAddr,
+    metricsS,
+    stats,
+    transport.name,
+    async () => {
+      await server.close();
+      await pool?.close();
+    },
+    remote,
   );
 
   const facing = clientFacingAddress(server.address, pub);
@@ -224,14 +266,98 @@ async function runServer(cmd: Command): Promise<void> {
 
   let status: StatusLine | undefined;
   if (out.isTTY && s.bool('status', true)) {
-    status = startStatusLine(stats, `steppe server ${transport.name}`, out);
+    const shown = remote === undefined ? stats : pooledSnapshots(stats, remote);
+    status = startStatusLine(shown, `steppe server ${transport.name}`, out);
   }
+  if (pool !== null) process.stderr.write(`steppe server: ${workers} workers running\n`);
   onShutdown(async () => {
     status?.stop();
     await metrics?.close();
     await server.close();
+    await pool?.close();
     stats.stop();
     logger.info('stopped');
     logger.flush();
   });
+}
+
+/** `--workers`: 1 (no workers) when absent. */
+function parseWorkersSetting(s: Settings, transport: string): number {
+  const setting = s.string('workers');
+  if (setting === undefined) return 1;
+  const n = parseWorkers(setting.value);
+  if (typeof n !== 'number') throw new UsageError(n.error);
+  if (n > 1 && !servesInWorkers(transport)) {
+    throw new UsageError(
+      `--workers ${n}: ${transport} keeps replay filters that worker processes cannot share yet; run it with --workers 1`,
+    );
+  }
+  return n;
+}
+
+/** The log settings, for the workers to open the same log (null: logging off). */
+function workerLog(s: Settings): { level: string; destination: string; unsafe: boolean } | null {
+  const level = s.string('log-level')?.value ?? 'error';
+  if (['off', 'none'].includes(level.toLowerCase())) return null;
+  return {
+    level,
+    destination: s.string('log-file')?.value ?? 'stderr',
+    unsafe: s.bool('unsafe-logging', false),
+  };
+}
+
+async function startPool(
+  count: number,
+  logger: Logger,
+  factory: ServerFactory,
+  plan: WorkerPlan,
+): Promise<WorkerPool> {
+  const pool = new WorkerPool({
+    count,
+    plan,
+    logger,
+    factories: new Map([[factory.transportName, factory]]),
+  });
+  try {
+    await pool.start();
+  } catch (e) {
+    await pool.close();
+    await factory.close?.();
+    throw new PtError(
+      'ERR_INVALID_CONFIG',
+      `the worker processes cannot start: ${(e as Error).message}`,
+      { cause: e },
+    );
+  }
+  return pool;
+}
+
+/**
+ * The status line's counters with workers: this process's and the workers' (fetched over IPC
+ * each second, so the line shows the sum as of the previous second).
+ */
+function pooledSnapshots(
+  own: TunnelStats,
+  remote: () => Promise<Array<[string, StatsSnapshot]>>,
+): Pick<TunnelStats, 'snapshot'> {
+  let theirs: StatsSnapshot | null = null;
+  const refresh = (): void => {
+    void remote().then((list) => {
+      theirs = list
+        .map(([, snap]) => snap)
+        .reduce<StatsSnapshot | null>(
+          (sum, snap) => (sum === null ? snap : addSnapshots(sum, snap)),
+          null,
+        );
+    });
+  };
+  const timer = setInterval(refresh, 1000);
+  timer.unref();
+  refresh();
+  return {
+    snapshot: () => {
+      const mine = own.snapshot();
+      return theirs === null ? mine : addSnapshots(mine, theirs);
+    },
+  };
 }

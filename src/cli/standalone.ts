@@ -23,7 +23,7 @@ import {
 import { encodeShare, ShareStringError } from './share.js';
 import type { MetricsServer } from './metrics.js';
 import { metricsAddressProblem } from './metrics-address.js';
-import type { TunnelStats } from '../tunnel/stats.js';
+import type { StatsSnapshot, TunnelStats } from '../tunnel/stats.js';
 import { StatsBook } from '../tunnel/stats-book.js';
 
 /** A mistake in what the user typed or configured: exit status 2. */
@@ -352,11 +352,15 @@ export async function startOptionalMetrics(
   stats: TunnelStats,
   transport: string,
   closeTunnel: () => Promise<void>,
+  /** Counters kept in other processes (`--workers`), added to `stats`. */
+  remote?: () => Promise<Array<[string, StatsSnapshot]>>,
 ): Promise<MetricsServer | undefined> {
   if (address === undefined) return undefined;
   try {
     const { startMetrics } = await import('./metrics.js');
-    return await startMetrics(address, StatsBook.of(transport, stats), setting?.origin);
+    const book = StatsBook.of(transport, stats);
+    if (remote !== undefined) book.setRemote(remote);
+    return await startMetrics(address, book, setting?.origin);
   } catch (e) {
     await closeTunnel();
     throw e;

@@ -48,7 +48,7 @@ export interface StatusLine {
 }
 
 export function startStatusLine(
-  stats: TunnelStats,
+  stats: Pick<TunnelStats, 'snapshot'>,
   label: string,
   out: StatusOutput,
   intervalMs = 1000,

@@ -21,6 +21,7 @@ import { parseManagedFlags } from '../cli/managed-flags.js';
 import { LOG_FILE_NAME } from '../cli/managed.js';
 import { join } from 'node:path';
 import type { FromWorker, ToWorker, WorkerPlan } from './protocol.js';
+import { servesInWorkers } from './workers-flag.js';
 
 function send(m: FromWorker): void {
   if (process.connected) process.send?.(m);
@@ -100,6 +101,8 @@ async function startManaged(
   for (const bind of config.bindAddrs) {
     const transport = ctx.registry.get(bind.transport);
     if (transport === undefined || factories.has(bind.transport)) continue;
+    // The primary serves it itself (its replay state is not shared): no connection comes here.
+    if (!servesInWorkers(bind.transport)) continue;
     try {
       factories.set(
         bind.transport,

@@ -18,3 +18,15 @@ export function parseWorkers(value: string): number | { error: string } {
   }
   return Number(v);
 }
+
+/**
+ * Transports whose server keeps replay state the workers cannot share yet (ScrambleSuit's
+ * UniformDH and session-ticket filters): in a worker each process would keep a filter of its
+ * own, and a replay sent to another worker would be accepted. They are served by the primary.
+ */
+const PRIMARY_ONLY: ReadonlySet<string> = new Set(['scramblesuit']);
+
+/** True when connections of this transport may be handed to worker processes. */
+export function servesInWorkers(transport: string): boolean {
+  return !PRIMARY_ONLY.has(transport);
+}

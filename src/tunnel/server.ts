@@ -61,6 +61,11 @@ export interface TunnelServerOptions extends TunnelHandlerOptions {
   readonly listen: HostPort;
   /** What to call the listen address in error messages: "--listen", "listen in FILE". */
   readonly setting?: string;
+  /**
+   * `--workers`: accepted sockets are paused, unread, and given to this (a WorkerPool) instead
+   * of being handled here. The handler still closes the factory (the primary's replay filter).
+   */
+  readonly handOff?: (socket: Socket) => void;
 }
 
 export interface TunnelServer {
@@ -102,7 +107,8 @@ export async function startTunnelServer(opts: TunnelServerOptions): Promise<Tunn
     acceptErrors: new AcceptErrorReport(`${opts.factory.transportName} listener`, (m) =>
       opts.logger.error(m),
     ),
-    onConnection: (socket) => handler.handle(socket),
+    pauseOnConnect: opts.handOff !== undefined,
+    onConnection: opts.handOff ?? ((socket) => handler.handle(socket)),
   });
   let closed = false;
   return {
