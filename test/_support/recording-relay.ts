@@ -1,5 +1,6 @@
 // A TCP relay on 127.0.0.1 that records what the first connection's client sent before the
 // server's first answer: an obfs4 client handshake, to replay in tests.
+import assert from 'node:assert/strict';
 import { connect, type Socket } from 'node:net';
 import { listenLocal } from '../net/support/loopback.js';
 
@@ -31,4 +32,31 @@ export async function recordingRelay(port: number): Promise<RecordingRelay> {
     up.on('end', () => c.end());
   });
   return { port: l.port, firstFlight: () => Buffer.concat(flights[0] ?? []), close: l.close };
+}
+
+/**
+ * Sends `bytes` (a recorded handshake) to `port`; once worker `w`'s refusal of the replay shows
+ * in `log()` (polled, bounded), closes and resolves with how many bytes came back (the server
+ * keeps the socket open for its probe-resistance delay: no need to wait for it).
+ */
+export async function replayToWorker(
+  port: number,
+  bytes: Buffer,
+  w: number,
+  log: () => string,
+): Promise<number> {
+  const s = connect({ host: '127.0.0.1', port });
+  s.on('error', () => undefined);
+  let got = 0;
+  s.on('data', (d: Buffer) => (got += d.length));
+  await new Promise<void>((res) => s.once('connect', () => res()));
+  s.write(bytes);
+  const refused = new RegExp(
+    `worker ${w}: obfs4\\([^)]*\\) - handshake failed: obfs4 client handshake replayed`,
+  );
+  for (let i = 0; i < 100 && !refused.test(log()); i++)
+    await new Promise((r) => setTimeout(r, 100));
+  s.destroy();
+  assert.match(log(), refused);
+  return got;
 }

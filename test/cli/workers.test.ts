@@ -5,37 +5,13 @@ import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import { randomBytes } from 'node:crypto';
 import { mkdtemp, rm } from 'node:fs/promises';
-import { connect } from 'node:net';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { obfs4 } from '../../src/index.js';
-import { recordingRelay } from '../_support/recording-relay.js';
+import { recordingRelay, replayToWorker } from '../_support/recording-relay.js';
 import { parsePromText, promValue } from '../_support/prom-text.js';
 import { echoServer, readN } from '../net/support/loopback.js';
-import { runToExit, startSteppeServer, type SteppeServer } from './support/steppe.js';
-
-/** Resolves once the server's stderr matches `re` (polled, bounded). */
-async function stderrMatch(server: SteppeServer, re: RegExp): Promise<void> {
-  for (let i = 0; i < 100 && !re.test(server.p.stderr()); i++)
-    await new Promise((r) => setTimeout(r, 100));
-  assert.match(server.p.stderr(), re);
-}
-
-/** Sends a replayed handshake and waits until worker `w` logged the refusal; returns bytes got. */
-async function replayTo(server: SteppeServer, port: number, bytes: Buffer, w: number) {
-  const s = connect({ host: '127.0.0.1', port });
-  s.on('error', () => undefined);
-  let got = 0;
-  s.on('data', (d: Buffer) => (got += d.length));
-  await new Promise<void>((res) => s.once('connect', () => res()));
-  s.write(bytes);
-  await stderrMatch(
-    server,
-    new RegExp(`worker ${w}: obfs4\\([^)]*\\) - handshake failed: obfs4 client handshake replayed`),
-  );
-  s.destroy();
-  return got;
-}
+import { runToExit, startSteppeServer } from './support/steppe.js';
 
 test(
   'server --workers 2: a replayed handshake is refused by either worker',
@@ -65,8 +41,16 @@ test(
       assert.ok((await readN(stream, payload.length, 30_000)).equals(payload), 'echoed intact');
       // Connections 2 and 3 go to workers 1 and 0: the same handshake, twice.
       const replay = relay.firstFlight();
-      assert.equal(await replayTo(server, server.port, replay, 1), 0, 'worker 1 does not answer');
-      assert.equal(await replayTo(server, server.port, replay, 0), 0, 'worker 0 does not answer');
+      assert.equal(
+        await replayToWorker(server.port, replay, 1, () => server.p.stderr()),
+        0,
+        'worker 1 does not answer',
+      );
+      assert.equal(
+        await replayToWorker(server.port, replay, 0, () => server.p.stderr()),
+        0,
+        'worker 0 does not answer',
+      );
       stream.destroy();
       const url = /(http:\S+)/.exec(metricsLine)?.[1] ?? '';
       const m = parsePromText(await (await fetch(url)).text());

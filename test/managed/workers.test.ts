@@ -6,12 +6,12 @@ import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import { randomBytes } from 'node:crypto';
 import { mkdtemp, rm } from 'node:fs/promises';
-import { connect, type Socket } from 'node:net';
+import type { Socket } from 'node:net';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { obfs4 } from '../../src/index.js';
 import { parseSmethodArgs } from '../../src/pt/args.js';
-import { recordingRelay } from '../_support/recording-relay.js';
+import { recordingRelay, replayToWorker } from '../_support/recording-relay.js';
 import { parsePromText, promValue } from '../_support/prom-text.js';
 import { startFakeExtOrPort, writeCookieFile } from '../extorport/support/fake-extorport.js';
 import { readN } from '../net/support/loopback.js';
@@ -81,32 +81,6 @@ async function echoes(s: Socket | NodeJS.ReadWriteStream, size: number): Promise
   assert.ok((await readN(s as Socket, size, 30_000)).equals(payload), 'echoed intact');
 }
 
-/** Resolves once the bridge's stderr matches `re` (polled, bounded). */
-async function stderrMatch(p: PtProcess, re: RegExp): Promise<void> {
-  for (let i = 0; i < 100 && !re.test(p.stderr()); i++)
-    await new Promise((r) => setTimeout(r, 100));
-  assert.match(p.stderr(), re);
-}
-
-/**
- * Sends a replayed handshake; once worker `w` has logged the refusal, resolves with what came
- * back (the bridge keeps the socket open for its probe-resistance delay; no need to wait).
- */
-async function replayTo(bridge: Bridge, bytes: Buffer, w: number): Promise<number> {
-  const s = connect({ host: '127.0.0.1', port: bridge.port });
-  s.on('error', () => undefined);
-  let got = 0;
-  s.on('data', (d: Buffer) => (got += d.length));
-  await new Promise<void>((res) => s.once('connect', () => res()));
-  s.write(bytes);
-  await stderrMatch(
-    bridge.proc,
-    new RegExp(`worker ${w}: obfs4\\([^)]*\\) - handshake failed: obfs4 client handshake replayed`),
-  );
-  s.destroy();
-  return got;
-}
-
 test(
   '--workers 2: a replayed handshake is refused by either worker',
   { timeout: 90_000 },
@@ -118,8 +92,16 @@ test(
       const stream = await obfs4.dial({ host: '127.0.0.1', port: relay.port, cert: bridge.cert });
       await echoes(stream, 10_000);
       // Connections 2 and 3 go to workers 1 and 0: the same handshake, twice.
-      assert.equal(await replayTo(bridge, relay.firstFlight(), 1), 0, 'worker 1 does not answer');
-      assert.equal(await replayTo(bridge, relay.firstFlight(), 0), 0, 'worker 0 does not answer');
+      assert.equal(
+        await replayToWorker(bridge.port, relay.firstFlight(), 1, () => bridge.proc.stderr()),
+        0,
+        'worker 1 does not answer',
+      );
+      assert.equal(
+        await replayToWorker(bridge.port, relay.firstFlight(), 0, () => bridge.proc.stderr()),
+        0,
+        'worker 0 does not answer',
+      );
       stream.destroy();
       // The primary's /metrics adds up both workers.
       const text = await (await fetch(`http://127.0.0.1:${bridge.metricsPort}/metrics`)).text();
