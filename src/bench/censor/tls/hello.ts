@@ -13,6 +13,12 @@ export interface ClientHelloInfo {
   readonly supportedVersions: readonly number[];
   readonly groups: readonly number[];
   readonly pointFormats: readonly number[];
+  /** signature_algorithms (13), in the client's order. */
+  readonly signatureAlgorithms: readonly number[];
+  /** ALPN (16) protocol names, raw bytes, in the client's order. */
+  readonly alpn: readonly Uint8Array[];
+  /** The groups of the key_share (51) entries, in order. */
+  readonly keyShares: readonly number[];
   /** JA3 string (GREASE values removed) and its MD5. */
   readonly ja3: string;
   readonly ja3Hash: string;
@@ -38,10 +44,13 @@ export interface CertificateInfo {
 const EXT_SERVER_NAME = 0;
 const EXT_SUPPORTED_GROUPS = 10;
 const EXT_EC_POINT_FORMATS = 11;
+const EXT_SIGNATURE_ALGORITHMS = 13;
+const EXT_ALPN = 16;
 const EXT_SUPPORTED_VERSIONS = 43;
+const EXT_KEY_SHARE = 51;
 
 /** GREASE values (RFC 8701) are 0x?a?a with both bytes equal. */
-function isGrease(v: number): boolean {
+export function isGrease(v: number): boolean {
   return (v & 0x0f0f) === 0x0a0a && v >> 8 === (v & 0xff);
 }
 
@@ -88,6 +97,9 @@ export function parseClientHello(body: Uint8Array): ClientHelloInfo | undefined 
     let supportedVersions: number[] = [];
     let groups: number[] = [];
     let pointFormats: number[] = [];
+    let signatureAlgorithms: number[] = [];
+    const alpn: Uint8Array[] = [];
+    const keyShares: number[] = [];
     if (r.left >= 2) {
       const ext = new Reader(r.bytes(r.u16()));
       while (ext.left >= 4) {
@@ -108,6 +120,17 @@ export function parseClientHello(body: Uint8Array): ClientHelloInfo | undefined 
           groups = u16List(d.bytes(d.u16()));
         } else if (type === EXT_EC_POINT_FORMATS && data.length >= 1) {
           pointFormats = [...d.bytes(d.u8())];
+        } else if (type === EXT_SIGNATURE_ALGORITHMS && data.length >= 2) {
+          signatureAlgorithms = u16List(d.bytes(d.u16()));
+        } else if (type === EXT_ALPN && data.length >= 2) {
+          const list = new Reader(d.bytes(d.u16()));
+          while (list.left >= 1) alpn.push(list.bytes(list.u8()));
+        } else if (type === EXT_KEY_SHARE && data.length >= 2) {
+          const list = new Reader(d.bytes(d.u16()));
+          while (list.left >= 4) {
+            keyShares.push(list.u16());
+            list.bytes(list.u16());
+          }
         }
       }
     }
@@ -126,6 +149,9 @@ export function parseClientHello(body: Uint8Array): ClientHelloInfo | undefined 
       supportedVersions,
       groups,
       pointFormats,
+      signatureAlgorithms,
+      alpn,
+      keyShares,
       ja3,
       ja3Hash: createHash('md5').update(ja3).digest('hex'),
     };
