@@ -86,7 +86,8 @@ function handleClient(
       const args = factory.parseArgs(req.args ?? new Map());
       let raw;
       try {
-        raw = await connectTcp(factory.dialTarget?.(args) ?? req.target, {
+        const target = (await factory.dialTarget?.(args, { proxied: proxy != null })) ?? req.target;
+        raw = await connectTcp(target, {
           proxy,
           signal,
           outboundBind: config.outboundBind,

@@ -62,6 +62,11 @@ export interface ServerOptions extends Deps {
   readonly sharedReplay?: SharedReplayFilter;
 }
 
+export interface DialContext {
+  /** True when the connection goes through an upstream proxy (TOR_PT_PROXY). */
+  readonly proxied: boolean;
+}
+
 export interface ClientFactory<A = unknown> {
   readonly transportName: string;
   /**
@@ -78,9 +83,10 @@ export interface ClientFactory<A = unknown> {
   /**
    * Where the connection must go when the transport names it itself rather than taking the
    * bridge address (webtunnel: the url='s host, or addr=; the Bridge line's address is a
-   * placeholder). Undefined or absent: the bridge address.
+   * placeholder). Undefined or absent: the bridge address. May check (and resolve) the target
+   * and reject with one clear error (webtunnel refuses private addresses, see dial-guard.ts).
    */
-  dialTarget?(args: A): HostPort | undefined;
+  dialTarget?(args: A, ctx: DialContext): HostPort | Promise<HostPort> | undefined;
 }
 
 export interface ServerFactory {

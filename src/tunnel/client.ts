@@ -69,7 +69,8 @@ export interface TunnelClient {
 export async function dialServer(ep: ServerEndpoint, signal?: AbortSignal): Promise<Duplex> {
   // Parsed per connection: obfs4 makes the connection's session key here.
   const args = ep.factory.parseArgs(ep.args);
-  const raw = await connectTcp(ep.factory.dialTarget?.(args) ?? ep.server, {
+  const target = (await ep.factory.dialTarget?.(args, { proxied: ep.proxy != null })) ?? ep.server;
+  const raw = await connectTcp(target, {
     proxy: ep.proxy,
     timeoutMs: ep.connectTimeoutMs ?? 30_000,
     ...(signal === undefined ? {} : { signal }),

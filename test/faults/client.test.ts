@@ -52,6 +52,9 @@ interface ClientUnderTest {
 type ClientStarter = (transport: string, share: string) => Promise<ClientUnderTest>;
 
 /** `steppe client --listen`: one fixed bridge per client process, so one process per bridge. */
+/** The bridges here are on 127.0.0.1, which the webtunnel client refuses without the opt-in. */
+const LOOPBACK_BRIDGE_ENV = { STEPPE_WEBTUNNEL_ALLOW_PRIVATE: '1' };
+
 const standaloneClient: ClientStarter = async (transport, share) => {
   const info = parseShare(share);
   const byBridge = new Map<
@@ -63,14 +66,17 @@ const standaloneClient: ClientStarter = async (transport, share) => {
     let c = byBridge.get(key);
     if (c === undefined) {
       const s = shareFor(transport, info.args, bridge);
-      const started = await startSteppeClient([
-        '--connect',
-        s,
-        '--listen',
-        '127.0.0.1:0',
-        // a bridge that never answers cannot pass the startup check
-        ...(key === `${info.server.host}:${info.server.port}` ? [] : ['--no-check']),
-      ]);
+      const started = await startSteppeClient(
+        [
+          '--connect',
+          s,
+          '--listen',
+          '127.0.0.1:0',
+          // a bridge that never answers cannot pass the startup check
+          ...(key === `${info.server.host}:${info.server.port}` ? [] : ['--no-check']),
+        ],
+        LOOPBACK_BRIDGE_ENV,
+      );
       cleanups.push(() => started.p.stop());
       c = { port: started.port, p: started.p };
       byBridge.set(key, c);
@@ -97,6 +103,7 @@ const managedClient: ClientStarter = async (transport, share) => {
     TOR_PT_MANAGED_TRANSPORT_VER: '1',
     TOR_PT_CLIENT_TRANSPORTS: transport,
     TOR_PT_STATE_LOCATION: await tempDir(),
+    ...LOOPBACK_BRIDGE_ENV,
   });
   cleanups.push(() => p.stop());
   const port = methodPort(await p.waitForLine(new RegExp(`^CMETHOD ${transport} `)));

@@ -62,6 +62,8 @@ test(
         SERVER_TRANSPORT_OPTIONS: `url=https://${HOST}${SECRET}`,
         BRIDGE_LINE_EXTRA_ARGS: `addr=127.0.0.1:${nginx.port}`,
         NODE_EXTRA_CA_CERTS: pki.file('ca.pem'),
+        // addr= is 127.0.0.1: the webtunnel client's opt-in for a bridge on this computer.
+        STEPPE_WEBTUNNEL_ALLOW_PRIVATE: '1',
         BASE_PORT: String(base),
       });
       assertOk(r, 'webtunnel through nginx');

@@ -18,6 +18,8 @@ export interface WebtunnelClientArgs {
   readonly tls: boolean;
   /** Where the TCP connection goes. */
   readonly dial: HostPort;
+  /** The argument that named `dial` ("url=" or "addr="), for messages. */
+  readonly dialArg: string;
   /** TLS SNI. */
   readonly serverName: string;
   /** The name the server certificate must be valid for. */
@@ -82,6 +84,7 @@ export function parseWebtunnelArgs(args: PtArgs): WebtunnelClientArgs {
   return {
     tls,
     dial,
+    dialArg: addrS === undefined ? 'url=' : 'addr=',
     serverName,
     verifyName,
     host: hostname,

@@ -19,6 +19,7 @@ import {
   ptArgs,
   type ClientFactory,
   type ClientOptions,
+  type DialContext,
   type HandshakeOptions,
   type PtArgs,
   type ServerFactory,
@@ -30,28 +31,39 @@ import { webtunnelClientHandshake, type WebtunnelTlsOptions } from './client.js'
 import { coverSite, type CoverSite } from './cover.js';
 import { identityFor, serverUrl, webtunnelIdentity, WEBTUNNEL_VERSION } from './identity.js';
 import { webtunnelServerHandshake } from './server.js';
+import { allowPrivateFromEnv, guardDialTarget } from './dial-guard.js';
 
 export { chainHash, pinForPem, KZ_INTERCEPTION_ROOTS } from './pin.js';
 export { parseWebtunnelArgs, type WebtunnelClientArgs } from './client-args.js';
 export type { WebtunnelTlsOptions } from './client.js';
 
 export { STATE_FILE, WEBTUNNEL_VERSION } from './identity.js';
+export { ALLOW_PRIVATE_ENV } from './dial-guard.js';
 
 class WebtunnelClientFactory implements ClientFactory<WebtunnelClientArgs> {
   readonly transportName = 'webtunnel';
   readonly #tls: WebtunnelTlsOptions;
+  readonly #allowPrivate: boolean;
 
-  constructor(tls: WebtunnelTlsOptions = {}) {
+  constructor(tls: WebtunnelTlsOptions & { allowPrivate?: boolean } = {}) {
     this.#tls = tls;
+    this.#allowPrivate = tls.allowPrivate ?? allowPrivateFromEnv();
   }
 
   parseArgs(args: PtArgs): WebtunnelClientArgs {
     return parseWebtunnelArgs(args);
   }
 
-  /** The Bridge line's address is a placeholder: the connection goes to url='s host or addr=. */
-  dialTarget(args: WebtunnelClientArgs): HostPort {
-    return args.dial;
+  /**
+   * The Bridge line's address is a placeholder: the connection goes to url='s host or addr=,
+   * refused when that is a private address (dial-guard.ts).
+   */
+  dialTarget(args: WebtunnelClientArgs, ctx: DialContext): Promise<HostPort> {
+    return guardDialTarget(args.dial, {
+      allowPrivate: this.#allowPrivate,
+      resolve: !ctx.proxied,
+      arg: args.dialArg,
+    });
   }
 
   wrap(socket: Duplex, args: WebtunnelClientArgs, opts: HandshakeOptions = {}): Promise<Duplex> {
@@ -135,10 +147,15 @@ async function readOption(file: string, what: string): Promise<Buffer> {
 
 export const webtunnelTransport: Transport & {
   bridgeAddress(args: PtArgs): HostPort | undefined;
+  createClient(
+    opts?: ClientOptions & WebtunnelTlsOptions & { allowPrivate?: boolean },
+  ): ClientFactory;
 } = {
   name: 'webtunnel',
   identity: webtunnelIdentity,
-  createClient(opts?: ClientOptions & WebtunnelTlsOptions): ClientFactory {
+  createClient(
+    opts?: ClientOptions & WebtunnelTlsOptions & { allowPrivate?: boolean },
+  ): ClientFactory {
     return new WebtunnelClientFactory(opts);
   },
   async createServer(opts: WebtunnelServerOptions): Promise<WebtunnelServerFactory> {
@@ -200,8 +217,13 @@ export interface WebtunnelDialOptions extends WebtunnelTlsOptions {
   /** base64 SHA-256 of the certificate chain (the bridge line's cert=). */
   cert?: string;
   signal?: AbortSignal;
-  /** Use this already connected socket instead of dialling. */
+  /** Use this already connected socket instead of dialling (no address check then). */
   socket?: Duplex;
+  /**
+   * Dial url='s host or addr= even when it is a private, loopback, link-local or unspecified
+   * address (default: refused, unless STEPPE_WEBTUNNEL_ALLOW_PRIVATE=1).
+   */
+  allowPrivate?: boolean;
 }
 
 export interface WebtunnelCreateServerOptions extends WebtunnelServerOptions {
@@ -230,7 +252,7 @@ export const webtunnel = {
     const args = factory.parseArgs(ptArgs(entries));
     const socket =
       opts.socket ??
-      (await connectTcp(args.dial, {
+      (await connectTcp(await factory.dialTarget(args, { proxied: false }), {
         proxy: null,
         ...(opts.signal ? { signal: opts.signal } : {}),
       }));

@@ -89,8 +89,9 @@ export async function startSteppeServer(args: string[]): Promise<SteppeServer> {
 /** Starts `steppe client` with a local listener on 127.0.0.1:0 and waits for its ready line. */
 export async function startSteppeClient(
   args: string[],
+  env: Record<string, string> = {},
 ): Promise<{ p: SteppeProcess; port: number }> {
-  const p = runSteppe(['client', ...args]);
+  const p = runSteppe(['client', ...args], env);
   try {
     const ready = await p.waitForLine(/^ready: /, 40_000);
     return { p, port: readyPort(ready) };

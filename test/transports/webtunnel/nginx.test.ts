@@ -64,6 +64,7 @@ const dial = (): ReturnType<typeof webtunnel.dial> =>
   webtunnel.dial({
     url: `https://${HOST}${SECRET}`,
     addr: `127.0.0.1:${nginx.port}`,
+    allowPrivate: true,
     ca: pki.ca.certPem,
   });
 
@@ -90,6 +91,7 @@ test('a pinned client through nginx (the chain nginx sends)', { skip }, async ()
   const s = await webtunnel.dial({
     url: `https://${HOST}${SECRET}`,
     addr: `127.0.0.1:${nginx.port}`,
+    allowPrivate: true,
     cert: chainHash([pki.leaf.der, pki.ca.der]).toString('base64'),
   });
   const r = await echoTransfer(s, 4096);

@@ -57,14 +57,14 @@ async function rejects(p: Promise<unknown>, code: string, re: RegExp): Promise<v
 }
 
 test('client and server move 4 MiB both ways, hash-checked', async () => {
-  const s = await webtunnel.dial({ url, addr: addr(), ca: caPem });
+  const s = await webtunnel.dial({ url, addr: addr(), allowPrivate: true, ca: caPem });
   const r = await echoTransfer(s, 4 * 1024 * 1024);
   assert.equal(r.receivedSha, r.sentSha);
 });
 
 test('the cert= pin (lyrebird chain hash) admits the chain without any CA', async () => {
   const pin = chainHash([pki.leaf.der, pki.ca.der]).toString('base64');
-  const s = await webtunnel.dial({ url, addr: addr(), cert: pin });
+  const s = await webtunnel.dial({ url, addr: addr(), allowPrivate: true, cert: pin });
   const r = await echoTransfer(s, 64 * 1024);
   assert.equal(r.receivedSha, r.sentSha);
 });
@@ -80,6 +80,7 @@ test('the pin covers exactly the certificates sent, not issuers Node adds from i
     const s = await webtunnel.dial({
       url,
       addr: `127.0.0.1:${leafOnly.port}`,
+      allowPrivate: true,
       cert: pin,
       ca: caPem,
     });
@@ -94,7 +95,7 @@ test('a wrong pin is refused before a byte of the upgrade is sent, naming interc
   const tunnels = bridge.tunnels;
   const wrong = chainHash([pki.leaf.der]).toString('base64');
   await rejects(
-    webtunnel.dial({ url, addr: addr(), cert: wrong, ca: caPem }),
+    webtunnel.dial({ url, addr: addr(), allowPrivate: true, cert: wrong, ca: caPem }),
     'ERR_TLS_PIN',
     /does not match the bridge's cert= pin: the connection is being intercepted .*nothing was sent/,
   );
@@ -111,12 +112,17 @@ test('a wrong pin is refused before a byte of the upgrade is sent, naming interc
 
 test('an untrusted certificate, an expired one and a wrong-host one: one clear error each', async () => {
   await rejects(
-    webtunnel.dial({ url, addr: addr() }),
+    webtunnel.dial({ url, addr: addr(), allowPrivate: true }),
     'ERR_TLS_CERT',
     /not signed by a CA this computer trusts/,
   );
   await rejects(
-    webtunnel.dial({ url: `https://elsewhere.example${SECRET}`, addr: addr(), ca: caPem }),
+    webtunnel.dial({
+      url: `https://elsewhere.example${SECRET}`,
+      addr: addr(),
+      ca: caPem,
+      allowPrivate: true,
+    }),
     'ERR_TLS_CERT',
     /not valid for elsewhere\.example/,
   );
@@ -126,7 +132,7 @@ test('an untrusted certificate, an expired one and a wrong-host one: one clear e
   });
   try {
     await rejects(
-      webtunnel.dial({ url, addr: `127.0.0.1:${expired.port}`, ca: caPem }),
+      webtunnel.dial({ url, addr: `127.0.0.1:${expired.port}`, ca: caPem, allowPrivate: true }),
       'ERR_TLS_CERT',
       /has expired/,
     );
@@ -137,13 +143,23 @@ test('an untrusted certificate, an expired one and a wrong-host one: one clear e
 
 test('HTTP error, redirect and a non-101 answer: one clear error each', async () => {
   await rejects(
-    webtunnel.dial({ url: `https://${HOST}/not-the-secret`, addr: addr(), ca: caPem }),
+    webtunnel.dial({
+      url: `https://${HOST}/not-the-secret`,
+      addr: addr(),
+      ca: caPem,
+      allowPrivate: true,
+    }),
     'ERR_HTTP_UPGRADE',
     /HTTP error 404 Not Found/,
   );
   // The cover site serves index.html: 200 instead of 101.
   await rejects(
-    webtunnel.dial({ url: `https://${HOST}/index.html`, addr: addr(), ca: caPem }),
+    webtunnel.dial({
+      url: `https://${HOST}/index.html`,
+      addr: addr(),
+      ca: caPem,
+      allowPrivate: true,
+    }),
     'ERR_HTTP_UPGRADE',
     /answered 200 OK instead of 101/,
   );
@@ -159,7 +175,11 @@ test('HTTP error, redirect and a non-101 answer: one clear error each', async ()
   try {
     const port = (redirector.address() as AddressInfo).port;
     await rejects(
-      webtunnel.dial({ url: `http://${HOST}${SECRET}`, addr: `127.0.0.1:${port}` }),
+      webtunnel.dial({
+        url: `http://${HOST}${SECRET}`,
+        addr: `127.0.0.1:${port}`,
+        allowPrivate: true,
+      }),
       'ERR_HTTP_UPGRADE',
       /redirect \(301 Moved Permanently to "https:\/\/example.org\/"\)/,
     );
