@@ -31,7 +31,7 @@ if (isManagedInvocation(argv, process.env)) {
   program
     .name('steppe')
     .description(
-      'Pluggable transports of the obfsproxy family (obfs4) for Tor and any TCP application',
+      'Pluggable transports of the obfsproxy family (obfs4, obfs3, obfs2, ScrambleSuit, WebTunnel, dummy, b64) for Tor and any TCP application',
     )
     .version(VERSION, '-V, --version');
   // Each subcommand lives in its own module and registers itself here.
