@@ -149,3 +149,42 @@ test(
     }
   },
 );
+
+test(
+  '--workers 2: scramblesuit (its replay filters are not shared) is served by the primary',
+  { timeout: 120_000 },
+  async () => {
+    const dir = await mkdtemp(join(tmpdir(), 'steppe-ss-managed-'));
+    const procs: PtProcess[] = [];
+    const cookieFile = join(dir, 'cookie');
+    await writeCookieFile(cookieFile);
+    const ext = await startFakeExtOrPort({ cookieFile });
+    try {
+      const bridge = spawnPt(
+        'steppe',
+        bridgeEnv(dir, ext.port, cookieFile, `scramblesuit:password=${PASSWORD}`),
+        ['--workers', '2', '--log-level', 'info', '--log-file', 'stderr'],
+      );
+      procs.push(bridge);
+      const smethod = await bridge.waitForLine(/^SMETHOD scramblesuit /);
+      await bridge.waitForLine(/^LOG SEVERITY=notice MESSAGE="2 workers running/);
+      const cli = spawnPt('steppe', {
+        TOR_PT_MANAGED_TRANSPORT_VER: '1',
+        TOR_PT_CLIENT_TRANSPORTS: 'scramblesuit',
+        TOR_PT_STATE_LOCATION: join(dir, 'client'),
+        TOR_PT_EXIT_ON_STDIN_CLOSE: '1',
+      });
+      procs.push(cli);
+      const socksPort = methodPort(await cli.waitForLine(/^CMETHOD scramblesuit /));
+      // UniformDH, then the ticket it left: both in the one process that holds both filters.
+      for (let i = 0; i < 2; i++) await roundTrip(socksPort, methodPort(smethod), PASSWORD);
+      assert.equal(ext.sessions.length, 2);
+      assert.match(bridge.stderr(), /scramblesuit\(/);
+      assert.doesNotMatch(bridge.stderr(), /worker \d+: scramblesuit\(/);
+    } finally {
+      for (const p of procs) await p.stop();
+      await ext.close();
+      await rm(dir, { recursive: true, force: true });
+    }
+  },
+);
