@@ -26,6 +26,8 @@ export interface ReloadContext {
   /** The settings the process started with (and still runs with, apart from logging). */
   readonly running: Settings;
   readonly logger: SwappableLogger;
+  /** Called with the new settings once they are in use (workers reopen their logs). */
+  readonly onReloaded?: (next: Settings) => void;
 }
 
 /** The long flag of a config field: `options` is `--option`, `args` is `--arg`. */
@@ -55,6 +57,7 @@ export async function reload(ctx: ReloadContext): Promise<void> {
     .filter((name) => !RELOADABLE_FIELDS.includes(name))
     .filter((name) => comparable(ctx.running, name) !== comparable(next, name));
   ctx.logger.replace(log);
+  ctx.onReloaded?.(next);
   const source = config === null ? 'flags (no --config)' : config.file;
   ctx.logger.notice(`SIGHUP: reloaded settings from ${source}; log reopened`);
   if (waiting.length > 0) {

@@ -186,14 +186,22 @@ async function runServer(cmd: Command): Promise<void> {
   const metricsAddr = parseMetricsAddress(s);
   const dir = stateDir(s.string('state'));
   const logger = new SwappableLogger(makeLogger(s));
-  onReload({ command: 'server', cmd, fields: SERVER_FIELDS, running: s, logger });
+  let pool: WorkerPool | null = null;
+  onReload({
+    command: 'server',
+    cmd,
+    fields: SERVER_FIELDS,
+    running: s,
+    logger,
+    onReloaded: (next) => pool?.setLog(workerLog(next)),
+  });
 
   const workers = parseWorkersSetting(s, transport.name);
 
   const factory: ServerFactory = await transport.createServer({ stateDir: dir, options });
 
   // Started after the factory wrote the identity, which the workers load.
-  const pool =
+  pool =
     workers <= 1
       ? null
       : await startPool(workers, logger, factory, {

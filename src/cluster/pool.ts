@@ -12,7 +12,7 @@ import { fileURLToPath } from 'node:url';
 import type { Logger } from '../log/logger.js';
 import type { ServerFactory } from '../transports/types.js';
 import { addSnapshots, type StatsSnapshot } from '../tunnel/stats.js';
-import type { FromWorker, ToWorker, WorkerPlan } from './protocol.js';
+import type { FromWorker, ToWorker, WorkerLog, WorkerPlan } from './protocol.js';
 
 const WORKER_ENTRY = fileURLToPath(new URL('./worker.js', import.meta.url));
 /** Connections held while no worker is ready (all restarting); more are closed. */
@@ -48,8 +48,24 @@ export class WorkerPool {
   #closing = false;
   #firstReady: { resolve: () => void; reject: (e: Error) => void } | null = null;
 
+  /** The plan new and restarted workers get (a reload changes its log settings). */
+  #plan: WorkerPlan;
+
   constructor(opts: WorkerPoolOptions) {
     this.#opts = opts;
+    this.#plan = opts.plan;
+  }
+
+  /**
+   * After the primary reopened its log (SIGHUP): every standalone worker reopens its own with the
+   * same settings, so that none keeps writing to a file logrotate moved away; workers started
+   * later get them in their plan.
+   */
+  setLog(log: WorkerLog): void {
+    if (this.#plan.mode !== 'standalone') return;
+    this.#plan = { ...this.#plan, log };
+    const msg: ToWorker = { t: 'log-settings', log };
+    for (const slot of this.#slots) if (slot.child?.connected === true) slot.child.send(msg);
   }
 
   /** Starts every worker; resolves when all are ready, rejects when one cannot start. */
@@ -150,7 +166,7 @@ export class WorkerPool {
     });
     slot.child = child;
     slot.ready = false;
-    const init: ToWorker = { t: 'init', plan: this.#opts.plan, index: slot.index };
+    const init: ToWorker = { t: 'init', plan: this.#plan, index: slot.index };
     child.send(init);
     child.on('message', (m: FromWorker) => this.#onMessage(slot, child, m));
     child.on('error', (e) => logger.error(`worker ${slot.index}: ${e.message}`));

@@ -5,6 +5,13 @@
  */
 import type { StatsSnapshot } from '../tunnel/stats.js';
 
+/** A standalone worker's log: the primary's settings, so both write the same file (null: off). */
+export type WorkerLog = {
+  readonly level: string;
+  readonly destination: string;
+  readonly unsafe: boolean;
+} | null;
+
 /** What a worker serves; it builds its transports' factories from this. */
 export type WorkerPlan =
   | {
@@ -20,11 +27,7 @@ export type WorkerPlan =
       readonly options: ReadonlyArray<readonly [string, string]>;
       /** A ForwardTarget (plain data). */
       readonly forward: unknown;
-      readonly log: {
-        readonly level: string;
-        readonly destination: string;
-        readonly unsafe: boolean;
-      } | null;
+      readonly log: WorkerLog;
       readonly connectTimeoutMs?: number;
     };
 
@@ -33,7 +36,9 @@ export type ToWorker =
   /** Sent with the accepted socket as the handle. */
   | { readonly t: 'conn'; readonly transport: string }
   | { readonly t: 'replay-result'; readonly id: number; readonly seen: boolean }
-  | { readonly t: 'stats'; readonly id: number };
+  | { readonly t: 'stats'; readonly id: number }
+  /** The primary reloaded (SIGHUP): reopen the log with these settings. */
+  | { readonly t: 'log-settings'; readonly log: WorkerLog };
 
 export type FromWorker =
   | { readonly t: 'ready' }

@@ -20,7 +20,8 @@ import type { ManagedContext } from '../cli/managed-context.js';
 import { parseManagedFlags } from '../cli/managed-flags.js';
 import { LOG_FILE_NAME } from '../cli/managed.js';
 import { join } from 'node:path';
-import type { FromWorker, ToWorker, WorkerPlan } from './protocol.js';
+import type { FromWorker, ToWorker, WorkerLog, WorkerPlan } from './protocol.js';
+import { SwappableLogger } from '../log/swappable.js';
 import { servesInWorkers } from './workers-flag.js';
 
 function send(m: FromWorker): void {
@@ -50,7 +51,12 @@ class RemoteReplay implements SharedReplayFilter {
 function workerLogger(base: Logger, index: number): Logger {
   const tag = (m: string): string => `worker ${index}: ${m}`;
   return {
-    ...base,
+    get enabled() {
+      return base.enabled;
+    },
+    addr: (a) => base.addr(a),
+    flush: () => base.flush(),
+    close: () => base.close(),
     error: (m) => base.error(tag(m)),
     warn: (m) => base.warn(tag(m)),
     notice: (m) => base.notice(tag(m)),
@@ -129,11 +135,8 @@ async function startStandalone(
 ): Promise<Handle> {
   const transport = (await builtinLoader.load([plan.transport])).get(plan.transport);
   if (transport === undefined) throw new Error(`unknown transport ${plan.transport}`);
-  let logger: Logger = silentLogger;
-  if (plan.log !== null) {
-    const level = parseLogLevel(plan.log.level) ?? 'error';
-    logger = createLogger({ level, destination: plan.log.destination, unsafe: plan.log.unsafe });
-  }
+  const logger = standaloneLog;
+  logger.replace(openLog(plan.log));
   stats = new StatsBook('server');
   const factory = await transport.createServer({
     stateDir: plan.stateDir,
@@ -148,6 +151,15 @@ async function startStandalone(
     ...(plan.connectTimeoutMs === undefined ? {} : { connectTimeoutMs: plan.connectTimeoutMs }),
   });
   return (_name, socket) => handler.handle(socket);
+}
+
+/** A standalone worker's log, reopened when the primary reloads (SIGHUP). */
+const standaloneLog = new SwappableLogger(silentLogger);
+
+function openLog(log: WorkerLog): Logger {
+  if (log === null) return silentLogger;
+  const level = parseLogLevel(log.level) ?? 'error';
+  return createLogger({ level, destination: log.destination, unsafe: log.unsafe });
 }
 
 let handle: Handle | null = null;
@@ -186,6 +198,15 @@ process.on('message', (m: ToWorker, socket?: Socket) => {
       const done = RemoteReplay.pending.get(m.id);
       RemoteReplay.pending.delete(m.id);
       done?.(m.seen);
+      break;
+    }
+    case 'log-settings': {
+      try {
+        standaloneLog.replace(openLog(m.log));
+      } catch (e) {
+        // The primary opened the same file a moment ago; if this worker cannot, it keeps its log.
+        standaloneLog.error(`cannot reopen the log: ${(e as Error).message}`);
+      }
       break;
     }
     case 'stats': {

@@ -160,3 +160,56 @@ test(
     }
   },
 );
+
+test(
+  'SIGHUP with --workers: every worker reopens the log too; none writes to the rotated file',
+  { timeout: 60_000 },
+  async () => {
+    const dir = await mkdtemp(join(tmpdir(), 'steppe-reload-workers-'));
+    cleanups.push(() => rm(dir, { recursive: true, force: true }));
+    const echo = await startHashEcho();
+    cleanups.push(() => echo.close());
+    const serverLog = join(dir, 'server.log');
+    const server = await startSteppeServer([
+      '--state',
+      join(dir, 'state'),
+      '--forward',
+      `127.0.0.1:${echo.port}`,
+      '--workers',
+      '2',
+      '--log-level',
+      'info',
+      '--log-file',
+      serverLog,
+    ]);
+    cleanups.push(() => server.p.stop());
+    const client = await startSteppeClient(['--connect', server.share, '--listen', '127.0.0.1:0']);
+    cleanups.push(() => client.p.stop());
+
+    /** Connections enough for the primary's round robin to reach both workers. */
+    const fourConnections = async (): Promise<void> => {
+      for (let i = 0; i < 4; i++) {
+        const c = await EchoConnection.open(client.port);
+        await c.round(1000);
+        c.socket.end();
+      }
+    };
+    const long = await EchoConnection.open(client.port);
+    await long.round(64 * 1024);
+    await fourConnections();
+    await waitForLogLine(serverLog, /worker 0: .*- forwarding/);
+    await waitForLogLine(serverLog, /worker 1: .*- forwarding/);
+
+    await rename(serverLog, `${serverLog}.1`);
+    server.p.proc.kill('SIGHUP');
+    await waitForLogLine(serverLog, /SIGHUP: reloaded settings from flags/);
+    const rotated = await text(`${serverLog}.1`);
+    await fourConnections();
+    await long.round(64 * 1024);
+    await waitForLogLine(serverLog, /worker 0: .*- forwarding/);
+    await waitForLogLine(serverLog, /worker 1: .*- forwarding/);
+    assert.equal(await text(`${serverLog}.1`), rotated, 'a worker wrote to the rotated file');
+    assert.equal(long.received.digest('hex'), long.sent.digest('hex'));
+    long.socket.end();
+  },
+);
