@@ -217,24 +217,7 @@ async function main(): Promise<number> {
       }
     };
 
-    if (mode === 0 && (wantHs || wantBulk)) {
-      for (const side of sides) {
-        try {
-          const pair = await slots[side].get();
-          const t = slots[side].target(pair);
-          const w = { conns: 1, chunk, warmupMs: 0, measureMs: cfg.pairWarmupMs / 2 };
-          await bulk(t, sink, { ...w, dir: 'up' });
-          await bulk(t, sink, { ...w, dir: 'down' });
-          await handshakes(t, {
-            concurrency: 16,
-            durationMs: cfg.pairWarmupMs / 2,
-            timeoutMs: 10_000,
-          });
-        } catch (err) {
-          progress(`warm-up ${side}: ${errText(err).split('\n')[0]}`);
-        }
-      }
-    }
+    if (mode === 0 && (wantHs || wantBulk)) await warmUp(slots, cfg, sink, chunk, 'warm-up');
 
     if (wantHs) {
       const ids = ['hs.rate', 'hs.p50', 'hs.p99', 'hs.cpu.client', 'hs.cpu.server'];
@@ -377,21 +360,7 @@ async function main(): Promise<number> {
         }
       }
     };
-    for (const side of sides) {
-      try {
-        const pair = await slots[side].get();
-        const t = slots[side].target(pair);
-        const w = { conns: 1, chunk, warmupMs: 0, measureMs: cfg.pairWarmupMs / 2 };
-        await bulk(t, sink, { ...w, dir: 'up' });
-        await handshakes(t, {
-          concurrency: 16,
-          durationMs: cfg.pairWarmupMs / 2,
-          timeoutMs: 10_000,
-        });
-      } catch (err) {
-        progress(`obfs3 warm-up ${side}: ${errText(err).split('\n')[0]}`);
-      }
-    }
+    await warmUp(slots, cfg, sink, chunk, 'obfs3 warm-up');
     // Handshakes belong to this phase (as in the scramblesuit one): --phases obfs3 measures both.
     metrics.define('obfs3.hs.rate', g, 'handshakes per second, 16 in flight', 'conn/s', 'higher');
     metrics.define('obfs3.hs.p50', g, 'setup latency, median', 'ms', 'lower');
@@ -657,6 +626,31 @@ async function main(): Promise<number> {
     return 1;
   }
   return 0;
+}
+
+/**
+ * Unmeasured traffic through each side's fresh pair (bulk both ways, then handshakes), the same
+ * for both sides: see Config.pairWarmupMs. A failure is reported and left to the measurements.
+ */
+async function warmUp(
+  slots: Record<Side, Slot>,
+  cfg: Config,
+  sink: Sink,
+  chunk: Buffer,
+  label: string,
+): Promise<void> {
+  for (const side of ['A', 'B'] as const) {
+    try {
+      const pair = await slots[side].get();
+      const t = slots[side].target(pair);
+      const w = { conns: 1, chunk, warmupMs: 0, measureMs: cfg.pairWarmupMs / 2 };
+      await bulk(t, sink, { ...w, dir: 'up' });
+      await bulk(t, sink, { ...w, dir: 'down' });
+      await handshakes(t, { concurrency: 16, durationMs: cfg.pairWarmupMs / 2, timeoutMs: 10_000 });
+    } catch (err) {
+      progress(`${label} ${side}: ${errText(err).split('\n')[0]}`);
+    }
+  }
 }
 
 /**

@@ -55,6 +55,9 @@ test(
         'mem.server.per',
         'ss.up.1',
         'ss.hs.rate',
+        'obfs3.hs.rate',
+        'obfs3.bulk.up.1',
+        'obfs3.bulk.down.8',
       ]) {
         const m = byId.get(id);
         assert.ok(m, `metric ${id} is reported`);
