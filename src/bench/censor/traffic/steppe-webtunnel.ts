@@ -69,7 +69,8 @@ export function steppeWebtunnel(o: SteppeWebtunnelOptions): TrafficKind {
         ...(o.trustNationalRoot && env?.nationalRootPem ? [env.nationalRootPem] : []),
       ];
       const cert = o.pin ? chainHash([chain.leaf.der]).toString('base64') : undefined;
-      const dialOpts = { url, ca, ...(cert === undefined ? {} : { cert }) };
+      // The lab is loopback: the client's refusal of private bridge addresses is opted out of here.
+      const dialOpts = { url, ca, allowPrivate: true, ...(cert === undefined ? {} : { cert }) };
       return {
         target,
         description: `${factory.bridgeLine()}${cert === undefined ? '' : ` cert=${cert}`}${o.trustNationalRoot ? '; client trusts the national root' : ''}`,
