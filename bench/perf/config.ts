@@ -17,7 +17,8 @@ export type Phase =
   | 'memory'
   | 'mixed'
   | 'syscalls'
-  | 'scramblesuit';
+  | 'scramblesuit'
+  | 'webtunnel';
 export const ALL_PHASES: readonly Phase[] = [
   'ceiling',
   'handshake',
@@ -28,6 +29,7 @@ export const ALL_PHASES: readonly Phase[] = [
   'mixed',
   'syscalls',
   'scramblesuit',
+  'webtunnel',
 ];
 
 export interface Config {

@@ -335,6 +335,8 @@ async function main(): Promise<number> {
 
   if (cfg.phases.has('scramblesuit'))
     await scramblesuitPhase(cfg, orPort, sink, chunk, metrics, stopGraceMs);
+  if (cfg.phases.has('webtunnel'))
+    await webtunnelPhase(cfg, orPort, sink, chunk, metrics, stopGraceMs);
 
   if (cfg.phases.has('obfs3')) {
     // obfs3 pairs (no identity, no iat-mode): handshakes and iat-mode-0-sized bulk windows, A/B
@@ -710,6 +712,69 @@ async function scramblesuitPhase(
         } catch (err) {
           for (const id of ids) metrics.error(id, side, errText(err));
           progress(`scramblesuit ${side}: ${errText(err).split('\n')[0]}`);
+        }
+      }
+    }
+  } finally {
+    await Promise.all([slots.A.stop(), slots.B.stop()]);
+  }
+}
+
+/**
+ * WebTunnel has no reference pair here (lyrebird ships only a client, and no webtunnel server
+ * but steppe's is installed): A is steppe's webtunnel pair (the server terminating TLS itself,
+ * the client pinning its certificate), B steppe's obfs4 pair at iat-mode 0 in the same run, so
+ * A/B is what TLS + the HTTP upgrade cost against obfs4's framing, not steppe against anyone.
+ */
+async function webtunnelPhase(
+  cfg: Config,
+  orPort: Endpoint,
+  sink: Sink,
+  chunk: Buffer,
+  metrics: MetricSet,
+  stopGraceMs: number,
+): Promise<void> {
+  const steppe = [cfg.a, cfg.b].find((i) => i.name === 'steppe');
+  if (steppe === undefined) {
+    notes.push('webtunnel skipped: neither side is steppe (no other webtunnel server exists here)');
+    return;
+  }
+  const slots: Record<Side, Slot> = {
+    A: new Slot(steppe, steppe, 0, orPort, stopGraceMs, 'webtunnel'),
+    B: new Slot(steppe, steppe, 0, orPort, stopGraceMs, 'obfs4'),
+  };
+  const g =
+    'WebTunnel, no reference pair exists: the steppe column is steppe webtunnel (TLS, pinned), the obfs4proxy column is steppe obfs4 iat-mode 0, A/B = webtunnel ÷ obfs4';
+  const w = cfg.bulk0;
+  const ids = ['wt.up.1', 'wt.down.1', 'wt.hs.rate'];
+  metrics.define('wt.up.1', g, `${ARROW.up}, 1 conn`, 'MB/s', 'higher');
+  metrics.define('wt.down.1', g, `${ARROW.down}, 1 conn`, 'MB/s', 'higher');
+  metrics.define('wt.hs.rate', g, 'connections per second (16 in flight)', 'conn/s', 'higher');
+  const label = (side: Side): string => (side === 'A' ? 'webtunnel' : 'obfs4');
+  try {
+    for (let rep = 0; rep < cfg.reps; rep++) {
+      for (const side of ['A', 'B'] as const) {
+        try {
+          const pair = await slots[side].get();
+          const t = slots[side].target(pair);
+          if (rep === 0) {
+            const warm = { conns: 1, chunk, warmupMs: 0, measureMs: cfg.pairWarmupMs / 2 };
+            await bulk(t, sink, { ...warm, dir: 'up' });
+          }
+          for (const dir of ['up', 'down'] as const) {
+            const r = await bulk(t, sink, { ...w, dir, conns: 1, chunk });
+            if (r.error) throw new Error(r.error);
+            metrics.add(`wt.${dir}.1`, side, r.mbps);
+            progress(`webtunnel phase ${ARROW[dir]} ${label(side)}: ${r.mbps.toFixed(0)} MB/s`);
+          }
+          const hs = await handshakes(t, cfg.handshake);
+          if (hs.error) metrics.error('wt.hs.rate', side, hs.error);
+          metrics.add('wt.hs.rate', side, hs.perSecond);
+          progress(`webtunnel phase handshakes ${label(side)}: ${hs.perSecond.toFixed(0)}/s`);
+          if (!pair.alive) throw new Error(`PT died during the measurement: ${pair.deathReason()}`);
+        } catch (err) {
+          for (const id of ids) metrics.error(id, side, errText(err));
+          progress(`webtunnel phase ${label(side)}: ${errText(err).split('\n')[0]}`);
         }
       }
     }

@@ -11,6 +11,9 @@ import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { cpuSeconds, rssKiB } from './proc.js';
 import { encodeClientArgs, socksDial, type Endpoint } from './socks.js';
+import { issue, serverExtensions } from '../../src/bench/censor/certs.js';
+import { chainHash } from '../../src/transports/webtunnel/pin.js';
+import { ALLOW_PRIVATE_ENV } from '../../src/transports/webtunnel/dial-guard.js';
 
 /** One implementation of the obfs4 PT: how to start it. */
 export interface Impl {
@@ -232,9 +235,32 @@ export class PtProcess {
 
 /**
  * The transports a pair can run: obfs4 and obfs3 (both implementations), scramblesuit (steppe's
- * server). obfs3 has no identity, no args and no iat-mode.
+ * server), webtunnel (steppe both sides: the server terminates TLS itself with a certificate
+ * made for the run, the client pins it). obfs3 has no identity, no args and no iat-mode.
  */
-export type PairTransport = 'obfs4' | 'obfs3' | 'scramblesuit';
+export type PairTransport = 'obfs4' | 'obfs3' | 'scramblesuit' | 'webtunnel';
+
+const WEBTUNNEL_URL = 'https://bench.steppe.test/perf-secret';
+
+/** A self-signed certificate for the webtunnel server, and the client's pin of it. */
+async function webtunnelTls(): Promise<{ dir: string; options: string; pin: string }> {
+  const now = Date.now();
+  const leaf = await issue({
+    subject: 'CN=bench.steppe.test',
+    notBefore: new Date(now - 3_600_000),
+    notAfter: new Date(now + 86_400_000),
+    extensions: serverExtensions(['bench.steppe.test']),
+  });
+  const dir = mkdtempSync(join(tmpdir(), 'steppe-perf-webtunnel-tls-'));
+  writeFileSync(join(dir, 'cert.pem'), leaf.certPem);
+  writeFileSync(join(dir, 'key.pem'), leaf.keyPem);
+  const options = [
+    `webtunnel:url=${WEBTUNNEL_URL}`,
+    `webtunnel:tls-cert=${join(dir, 'cert.pem')}`,
+    `webtunnel:tls-key=${join(dir, 'key.pem')}`,
+  ].join(';');
+  return { dir, options, pin: chainHash([leaf.der]).toString('base64') };
+}
 
 export interface PairOptions {
   readonly client: Impl;
@@ -264,6 +290,8 @@ export class PtPair {
   cert = '';
   /** The bridge's SMETHOD ARGS (obfs4: cert, iat-mode; scramblesuit: password). */
   bridgeArgs = new Map<string, string>();
+  /** webtunnel: the certificate's directory (removed on stop) and the client's pin. */
+  private webtunnel: { dir: string; pin: string } | undefined;
 
   private constructor(readonly opts: PairOptions) {
     this.label =
@@ -286,6 +314,8 @@ export class PtPair {
     const timeout = this.opts.startTimeoutMs ?? 20_000;
     const port = await freePort();
     const t = this.transport;
+    const wt = t === 'webtunnel' ? await webtunnelTls() : undefined;
+    if (wt !== undefined) this.webtunnel = { dir: wt.dir, pin: wt.pin };
     this.server = new PtProcess(
       this.opts.server,
       'server',
@@ -297,12 +327,17 @@ export class PtPair {
         ...(t === 'obfs4'
           ? { TOR_PT_SERVER_TRANSPORT_OPTIONS: `obfs4:iat-mode=${this.opts.iatMode}` }
           : {}),
+        ...(wt !== undefined ? { TOR_PT_SERVER_TRANSPORT_OPTIONS: wt.options } : {}),
       },
       t === 'obfs4' && this.opts.serverState !== undefined
         ? { [STATE_FILE]: this.opts.serverState }
         : {},
     );
-    this.client = new PtProcess(this.opts.client, 'client', { TOR_PT_CLIENT_TRANSPORTS: t });
+    this.client = new PtProcess(this.opts.client, 'client', {
+      TOR_PT_CLIENT_TRANSPORTS: t,
+      // The bench's bridge is on 127.0.0.1, which the webtunnel client refuses by default.
+      ...(t === 'webtunnel' ? { [ALLOW_PRIVATE_ENV]: '1' } : {}),
+    });
     try {
       const [sLines, cLines] = await Promise.all([
         this.server.waitForLines('SMETHODS DONE', timeout),
@@ -325,8 +360,8 @@ export class PtPair {
           throw new Error(`${this.opts.server.name} server printed no password`);
         return;
       }
-      // obfs3 has no identity and no iat-mode: nothing more to read.
-      if (t === 'obfs3') return;
+      // obfs3 and webtunnel have no identity and no iat-mode: nothing more to read.
+      if (t === 'obfs3' || t === 'webtunnel') return;
       this.cert = this.bridgeArgs.get('cert') ?? '';
       if (this.cert === '') throw new Error(`${this.opts.server.name} server printed no cert`);
       const mode = this.bridgeArgs.get('iat-mode');
@@ -352,6 +387,13 @@ export class PtPair {
     if (this.transport === 'scramblesuit')
       return encodeClientArgs({ password: this.bridgeArgs.get('password') ?? '' });
     if (this.transport === 'obfs3') return '';
+    if (this.transport === 'webtunnel') {
+      return encodeClientArgs({
+        url: WEBTUNNEL_URL,
+        addr: `${this.bridge.host}:${this.bridge.port}`,
+        cert: this.webtunnel?.pin ?? '',
+      });
+    }
     return encodeClientArgs({ cert: this.cert, 'iat-mode': this.opts.iatMode });
   }
 
@@ -380,5 +422,6 @@ export class PtPair {
   async stop(): Promise<void> {
     const grace = this.opts.stopGraceMs ?? 2000;
     await Promise.all([this.client?.stop(grace), this.server?.stop(grace)]);
+    if (this.webtunnel !== undefined) rmSync(this.webtunnel.dir, { recursive: true, force: true });
   }
 }

@@ -58,6 +58,8 @@ test(
         'obfs3.hs.rate',
         'obfs3.bulk.up.1',
         'obfs3.bulk.down.8',
+        'wt.up.1',
+        'wt.hs.rate',
       ]) {
         const m = byId.get(id);
         assert.ok(m, `metric ${id} is reported`);
