@@ -54,6 +54,10 @@ export function registerClient(program: Command): void {
     .option('--cert <cert>', "obfs4: the cert= from the server's bridge line")
     .option('--iat-mode <n>', "obfs4: the iat-mode= from the server's bridge line (default: 0)")
     .option('--password <base32>', "scramblesuit: the password= from the server's bridge line")
+    .option(
+      '--shared-secret <secret>',
+      "obfs2: the server's shared-secret (Python obfsproxy's extension)",
+    )
     .option('-a, --arg <key=value>', 'another transport argument, repeatable', collect)
     .option(
       '-l, --listen <addr>',
@@ -146,6 +150,8 @@ async function runClient(cmd: Command): Promise<void> {
   for (const [k, v] of extra.args) args.set(k, [v]);
   const passwordS = s.string('password');
   if (passwordS !== undefined) args.set('password', [passwordS.value.trim()]);
+  const secretS = s.string('shared-secret');
+  if (secretS !== undefined) args.set('shared-secret', [secretS.value]);
   if (certS !== undefined) args.set('cert', [certS.value.trim()]);
   if (iatS !== undefined) args.set('iat-mode', [iatS.value.trim()]);
   else if (certS !== undefined && !args.has('iat-mode')) args.set('iat-mode', ['0']);

@@ -117,6 +117,12 @@ export const SERVER_FIELDS: readonly FieldSpec[] = [
     example: '"ABCDEFGHIJKLMNOPQRSTUVWXYZ234567"',
   },
   {
+    name: 'shared-secret',
+    type: 'string',
+    description: "obfs2: the Python obfsproxy's shared-secret extension",
+    example: '"correct horse battery staple"',
+  },
+  {
     name: 'options',
     type: 'table',
     description: 'transport server options (as ServerTransportOptions), e.g. { iat-mode = "1" }',
@@ -181,6 +187,12 @@ export const CLIENT_FIELDS: readonly FieldSpec[] = [
     type: 'string',
     description: "scramblesuit: the password from the server's bridge line",
     example: '"ABCDEFGHIJKLMNOPQRSTUVWXYZ234567"',
+  },
+  {
+    name: 'shared-secret',
+    type: 'string',
+    description: "obfs2: the server's shared-secret (Python obfsproxy's extension)",
+    example: '"correct horse battery staple"',
   },
   {
     name: 'args',

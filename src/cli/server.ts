@@ -71,6 +71,10 @@ export function registerServer(program: Command): void {
       'scramblesuit: the shared secret, 32 Base32 characters (default: generated, kept in --state)',
     )
     .option(
+      '--shared-secret <secret>',
+      "obfs2: the Python obfsproxy's shared-secret extension (clients need the same secret)",
+    )
+    .option(
       '-o, --option <key=value>',
       "transport server option, repeatable (as tor's ServerTransportOptions)",
       collect,
@@ -180,6 +184,8 @@ async function runServer(cmd: Command): Promise<void> {
   }
   const passwordS = s.string('password');
   if (passwordS !== undefined) options.set('password', [passwordS.value.trim()]);
+  const secretS = s.string('shared-secret');
+  if (secretS !== undefined) options.set('shared-secret', [secretS.value]);
   const pubS = s.string('public-address');
   const pub = pubS === undefined ? undefined : parsePublicAddress(pubS);
   const metricsS = s.string('metrics');

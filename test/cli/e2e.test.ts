@@ -121,6 +121,37 @@ test('200 concurrent connections', { timeout: 180_000 }, async (t) => {
   await stop(s.p);
 });
 
+test(
+  'obfs2 --shared-secret on both sides; a client with another secret is refused at start',
+  { timeout: 60_000 },
+  async () => {
+    const e = await echo();
+    const s = await server([
+      '--transport',
+      'obfs2',
+      '--shared-secret',
+      'open sesame',
+      '--forward',
+      `127.0.0.1:${e.port}`,
+    ]);
+    const good = await client([
+      '--connect',
+      s.share,
+      '--shared-secret',
+      'open sesame',
+      '--listen',
+      '127.0.0.1:0',
+    ]);
+    const r = await echoTransfer(await dial(good.port), 100_000);
+    assert.equal(r.receivedSha, r.sentSha);
+    // The client's start-up check meets the server and says what is wrong, in one line.
+    await assert.rejects(
+      client(['--connect', s.share, '--shared-secret', 'open barley', '--listen', '127.0.0.1:0']),
+      /steppe client: obfs2: wrong magic value [0-9a-f]{8} \(a different shared secret, or not obfs2\)/,
+    );
+  },
+);
+
 test('a client configured only from the share string', { timeout: 60_000 }, async () => {
   const e = await echo();
   const s = await server(['--forward', `127.0.0.1:${e.port}`, '--iat-mode', '1']);
