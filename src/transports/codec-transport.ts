@@ -5,7 +5,7 @@
  */
 import type { Duplex } from 'node:stream';
 import { publishHandshake } from '../diagnostics.js';
-import { connectTcp } from '../net/proxy.js';
+import { openDialSocket, type DialTarget } from '../net/connector.js';
 import { CodecStream, type StreamCodec } from './codec-stream.js';
 import { statelessIdentity } from './stateless-identity.js';
 import type {
@@ -17,13 +17,8 @@ import type {
   Transport,
 } from './types.js';
 
-export interface CodecDialOptions {
-  host: string;
-  port: number;
-  signal?: AbortSignal;
-  /** Use this already connected socket instead of dialling. */
-  socket?: Duplex;
-}
+/** host, port, signal, connector (direct or an upstream proxy), socket: see DialTarget. */
+export type CodecDialOptions = DialTarget;
 
 export interface CodecTransportApi {
   readonly transport: Transport;
@@ -66,12 +61,7 @@ export function codecTransport(name: string, makeCodec: () => StreamCodec): Code
   return {
     transport,
     async dial(opts: CodecDialOptions): Promise<CodecStream> {
-      const socket =
-        opts.socket ??
-        (await connectTcp(
-          { host: opts.host, port: opts.port },
-          opts.signal ? { signal: opts.signal } : {},
-        ));
+      const socket = await openDialSocket(opts);
       return client.wrap(
         socket,
         null,

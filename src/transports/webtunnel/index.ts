@@ -14,6 +14,7 @@ import { createSecureContext, type SecureContext } from 'node:tls';
 import { InvalidArgsError, PtError } from '../../errors.js';
 import type { HostPort } from '../../net/address.js';
 import { connectTcp } from '../../net/proxy.js';
+import type { Connector } from '../../net/connector.js';
 import {
   argValue,
   ptArgs,
@@ -220,6 +221,13 @@ export interface WebtunnelDialOptions extends WebtunnelTlsOptions {
   /** Use this already connected socket instead of dialling (no address check then). */
   socket?: Duplex;
   /**
+   * How to reach the web server: directConnector() or proxyConnector(...) from net/connector
+   * (default: direct). With a connector only an IP literal is checked against private
+   * addresses: a name is handed to the connector unresolved, so a proxy resolves it and no DNS
+   * lookup leaves this machine.
+   */
+  connector?: Connector;
+  /**
    * Dial url='s host or addr= even when it is a private, loopback, link-local or unspecified
    * address (default: refused, unless STEPPE_WEBTUNNEL_ALLOW_PRIVATE=1).
    */
@@ -250,12 +258,15 @@ export const webtunnel = {
     if (opts.cert !== undefined) entries['cert'] = opts.cert;
     const factory = new WebtunnelClientFactory(opts);
     const args = factory.parseArgs(ptArgs(entries));
-    const socket =
-      opts.socket ??
-      (await connectTcp(await factory.dialTarget(args, { proxied: false }), {
+    let socket: Duplex;
+    if (opts.socket !== undefined) socket = opts.socket;
+    else if (opts.connector !== undefined)
+      socket = await opts.connector(await factory.dialTarget(args, { proxied: true }), opts.signal);
+    else
+      socket = await connectTcp(await factory.dialTarget(args, { proxied: false }), {
         proxy: null,
         ...(opts.signal ? { signal: opts.signal } : {}),
-      }));
+      });
     return factory.wrap(socket, args, opts.signal ? { signal: opts.signal } : {});
   },
 
