@@ -681,37 +681,63 @@ async function scramblesuitPhase(
     A: new Slot(steppe, steppe, 0, orPort, stopGraceMs, 'scramblesuit'),
     B: new Slot(reference, steppe, 0, orPort, stopGraceMs, 'scramblesuit'),
   };
-  const g = `ScrambleSuit, steppe server (A: ${slots.A.name}, B: ${slots.B.name})`;
+  await oneConnectionPhase(cfg, sink, chunk, metrics, slots, {
+    prefix: 'ss',
+    group: `ScrambleSuit, steppe server (A: ${slots.A.name}, B: ${slots.B.name})`,
+    progressLabel: (side) => `scramblesuit ${slots[side].name}`,
+  });
+}
+
+/**
+ * The measurement of the scramblesuit and webtunnel phases: per side, an unmeasured warm-up (the
+ * same as the obfs4 pairs get), bulk up and down over one connection, then handshakes per
+ * second, `cfg.reps` times; a side that fails gets the error in every metric of its row.
+ */
+async function oneConnectionPhase(
+  cfg: Config,
+  sink: Sink,
+  chunk: Buffer,
+  metrics: MetricSet,
+  slots: Record<Side, Slot>,
+  o: { prefix: string; group: string; progressLabel: (side: Side) => string },
+): Promise<void> {
+  const { prefix, group: g } = o;
   const w = cfg.bulk0;
-  const ids = ['ss.up.1', 'ss.down.1', 'ss.hs.rate'];
-  metrics.define('ss.up.1', g, `${ARROW.up}, 1 conn`, 'MB/s', 'higher');
-  metrics.define('ss.down.1', g, `${ARROW.down}, 1 conn`, 'MB/s', 'higher');
-  metrics.define('ss.hs.rate', g, 'connections per second (16 in flight)', 'conn/s', 'higher');
+  const ids = [`${prefix}.up.1`, `${prefix}.down.1`, `${prefix}.hs.rate`];
+  metrics.define(`${prefix}.up.1`, g, `${ARROW.up}, 1 conn`, 'MB/s', 'higher');
+  metrics.define(`${prefix}.down.1`, g, `${ARROW.down}, 1 conn`, 'MB/s', 'higher');
+  metrics.define(
+    `${prefix}.hs.rate`,
+    g,
+    'connections per second (16 in flight)',
+    'conn/s',
+    'higher',
+  );
   try {
     for (let rep = 0; rep < cfg.reps; rep++) {
       for (const side of ['A', 'B'] as const) {
+        const label = o.progressLabel(side);
         try {
           const pair = await slots[side].get();
           const t = slots[side].target(pair);
           if (rep === 0) {
-            // The same unmeasured warm-up as the obfs4 pairs get.
             const warm = { conns: 1, chunk, warmupMs: 0, measureMs: cfg.pairWarmupMs / 2 };
             await bulk(t, sink, { ...warm, dir: 'up' });
           }
           for (const dir of ['up', 'down'] as const) {
             const r = await bulk(t, sink, { ...w, dir, conns: 1, chunk });
             if (r.error) throw new Error(r.error);
-            metrics.add(`ss.${dir}.1`, side, r.mbps);
-            progress(`scramblesuit ${ARROW[dir]} ${slots[side].name}: ${r.mbps.toFixed(0)} MB/s`);
+            metrics.add(`${prefix}.${dir}.1`, side, r.mbps);
+            progress(`${label} ${ARROW[dir]}: ${r.mbps.toFixed(0)} MB/s`);
           }
           const hs = await handshakes(t, cfg.handshake);
-          if (hs.error) metrics.error('ss.hs.rate', side, hs.error);
-          metrics.add('ss.hs.rate', side, hs.perSecond);
-          progress(`scramblesuit handshakes ${slots[side].name}: ${hs.perSecond.toFixed(0)}/s`);
+          if (hs.error) metrics.error(`${prefix}.hs.rate`, side, hs.error);
+          metrics.add(`${prefix}.hs.rate`, side, hs.perSecond);
+          progress(`${label} handshakes: ${hs.perSecond.toFixed(0)}/s`);
           if (!pair.alive) throw new Error(`PT died during the measurement: ${pair.deathReason()}`);
         } catch (err) {
           for (const id of ids) metrics.error(id, side, errText(err));
-          progress(`scramblesuit ${side}: ${errText(err).split('\n')[0]}`);
+          progress(`${label}: ${errText(err).split('\n')[0]}`);
         }
       }
     }
@@ -743,44 +769,12 @@ async function webtunnelPhase(
     A: new Slot(steppe, steppe, 0, orPort, stopGraceMs, 'webtunnel'),
     B: new Slot(steppe, steppe, 0, orPort, stopGraceMs, 'obfs4'),
   };
-  const g =
-    'WebTunnel, no reference pair exists: the steppe column is steppe webtunnel (TLS, pinned), the obfs4proxy column is steppe obfs4 iat-mode 0, A/B = webtunnel ÷ obfs4';
-  const w = cfg.bulk0;
-  const ids = ['wt.up.1', 'wt.down.1', 'wt.hs.rate'];
-  metrics.define('wt.up.1', g, `${ARROW.up}, 1 conn`, 'MB/s', 'higher');
-  metrics.define('wt.down.1', g, `${ARROW.down}, 1 conn`, 'MB/s', 'higher');
-  metrics.define('wt.hs.rate', g, 'connections per second (16 in flight)', 'conn/s', 'higher');
-  const label = (side: Side): string => (side === 'A' ? 'webtunnel' : 'obfs4');
-  try {
-    for (let rep = 0; rep < cfg.reps; rep++) {
-      for (const side of ['A', 'B'] as const) {
-        try {
-          const pair = await slots[side].get();
-          const t = slots[side].target(pair);
-          if (rep === 0) {
-            const warm = { conns: 1, chunk, warmupMs: 0, measureMs: cfg.pairWarmupMs / 2 };
-            await bulk(t, sink, { ...warm, dir: 'up' });
-          }
-          for (const dir of ['up', 'down'] as const) {
-            const r = await bulk(t, sink, { ...w, dir, conns: 1, chunk });
-            if (r.error) throw new Error(r.error);
-            metrics.add(`wt.${dir}.1`, side, r.mbps);
-            progress(`webtunnel phase ${ARROW[dir]} ${label(side)}: ${r.mbps.toFixed(0)} MB/s`);
-          }
-          const hs = await handshakes(t, cfg.handshake);
-          if (hs.error) metrics.error('wt.hs.rate', side, hs.error);
-          metrics.add('wt.hs.rate', side, hs.perSecond);
-          progress(`webtunnel phase handshakes ${label(side)}: ${hs.perSecond.toFixed(0)}/s`);
-          if (!pair.alive) throw new Error(`PT died during the measurement: ${pair.deathReason()}`);
-        } catch (err) {
-          for (const id of ids) metrics.error(id, side, errText(err));
-          progress(`webtunnel phase ${label(side)}: ${errText(err).split('\n')[0]}`);
-        }
-      }
-    }
-  } finally {
-    await Promise.all([slots.A.stop(), slots.B.stop()]);
-  }
+  await oneConnectionPhase(cfg, sink, chunk, metrics, slots, {
+    prefix: 'wt',
+    group:
+      'WebTunnel, no reference pair exists: the steppe column is steppe webtunnel (TLS, pinned), the obfs4proxy column is steppe obfs4 iat-mode 0, A/B = webtunnel ÷ obfs4',
+    progressLabel: (side) => `webtunnel phase ${side === 'A' ? 'webtunnel' : 'obfs4'}`,
+  });
 }
 
 runBench('bench:perf', main);
