@@ -21,7 +21,16 @@ import {
   type Target,
 } from './load.js';
 import { runBench } from './entry.js';
-import { killAllPts, obfs4proxyImpl, PtPair, type Impl, type PairTransport } from './pt-pair.js';
+import {
+  freePort,
+  killAllPts,
+  obfs4proxyImpl,
+  PtPair,
+  type Impl,
+  type PairTransport,
+  type WebtunnelSetup,
+} from './pt-pair.js';
+import { makeBenchTls, startTlsFront, tlsPipeTarget, type TlsFront } from './tls-front.js';
 import { summarizeProfiles } from './profile.js';
 import { RelayTimer } from './timing.js';
 import { haveStrace, traceSyscalls } from './syscalls.js';
@@ -73,6 +82,7 @@ class Slot {
     readonly orPort: Endpoint,
     readonly stopGraceMs: number,
     readonly transport: PairTransport = 'obfs4',
+    readonly webtunnel?: WebtunnelSetup,
   ) {}
 
   get name(): string {
@@ -99,6 +109,7 @@ class Slot {
         orPort: this.orPort,
         stopGraceMs: this.stopGraceMs,
         transport: this.transport,
+        ...(this.webtunnel !== undefined ? { webtunnel: this.webtunnel } : {}),
         ...(sharedServerState !== undefined ? { serverState: sharedServerState } : {}),
       });
       pidRoles.set(this.pair.client.pid, `${this.client.name}-client-iat${this.mode}`);
@@ -656,6 +667,98 @@ async function warmUp(
 }
 
 /**
+ * What the one-connection phases (scramblesuit, webtunnel) measure: one column source, and the
+ * (metric prefix, side) cells its numbers go to. A source may fill cells in several groups (the
+ * webtunnel row is compared with two baselines, measured once).
+ */
+interface Contestant {
+  readonly label: string;
+  readonly into: ReadonlyArray<readonly [prefix: string, side: Side]>;
+  /** A target ready to dial, and why what it measures died (undefined while it is alive). */
+  ready(): Promise<{ target: Target; death: () => string | undefined }>;
+  stop(): Promise<void>;
+}
+
+function slotContestant(slot: Slot, label: string, into: Contestant['into']): Contestant {
+  return {
+    label,
+    into,
+    ready: async () => {
+      const pair = await slot.get();
+      return {
+        target: slot.target(pair),
+        death: () => (pair.alive ? undefined : pair.deathReason()),
+      };
+    },
+    stop: () => slot.stop(),
+  };
+}
+
+/**
+ * The measurement of the scramblesuit and webtunnel phases: per contestant, an unmeasured warm-up
+ * (the same as the obfs4 pairs get), bulk up and down over one connection, then handshakes per
+ * second, `cfg.reps` times, contestants alternating; a contestant that fails gets the error in
+ * every cell it fills.
+ */
+async function oneConnectionPhase(
+  cfg: Config,
+  sink: Sink,
+  chunk: Buffer,
+  metrics: MetricSet,
+  groups: ReadonlyArray<{ prefix: string; group: string }>,
+  contestants: readonly Contestant[],
+): Promise<void> {
+  for (const { prefix, group: g } of groups) {
+    metrics.define(`${prefix}.up.1`, g, `${ARROW.up}, 1 conn`, 'MB/s', 'higher');
+    metrics.define(`${prefix}.down.1`, g, `${ARROW.down}, 1 conn`, 'MB/s', 'higher');
+    metrics.define(
+      `${prefix}.hs.rate`,
+      g,
+      'connections per second (16 in flight)',
+      'conn/s',
+      'higher',
+    );
+  }
+  const w = cfg.bulk0;
+  const record = (c: Contestant, metric: string, value: number): void => {
+    for (const [prefix, side] of c.into) metrics.add(`${prefix}.${metric}`, side, value);
+  };
+  try {
+    for (let rep = 0; rep < cfg.reps; rep++) {
+      for (const c of contestants) {
+        try {
+          const { target: t, death } = await c.ready();
+          if (rep === 0) {
+            const warm = { conns: 1, chunk, warmupMs: 0, measureMs: cfg.pairWarmupMs / 2 };
+            await bulk(t, sink, { ...warm, dir: 'up' });
+          }
+          for (const dir of ['up', 'down'] as const) {
+            const r = await bulk(t, sink, { ...w, dir, conns: 1, chunk });
+            if (r.error) throw new Error(r.error);
+            record(c, `${dir}.1`, r.mbps);
+            progress(`${c.label} ${ARROW[dir]}: ${r.mbps.toFixed(0)} MB/s`);
+          }
+          const hs = await handshakes(t, cfg.handshake);
+          if (hs.error)
+            for (const [p, side] of c.into) metrics.error(`${p}.hs.rate`, side, hs.error);
+          record(c, 'hs.rate', hs.perSecond);
+          progress(`${c.label} handshakes: ${hs.perSecond.toFixed(0)}/s`);
+          const died = death();
+          if (died !== undefined) throw new Error(`died during the measurement: ${died}`);
+        } catch (err) {
+          for (const [p, side] of c.into)
+            for (const m of ['up.1', 'down.1', 'hs.rate'])
+              metrics.error(`${p}.${m}`, side, errText(err));
+          progress(`${c.label}: ${errText(err).split('\n')[0]}`);
+        }
+      }
+    }
+  } finally {
+    await Promise.all(contestants.map((c) => c.stop()));
+  }
+}
+
+/**
  * ScrambleSuit, where only the server can be steppe (obfs4proxy has no ScrambleSuit server): A is
  * the steppe pair, B the obfs4proxy client against the same steppe server build. The ratio A/B
  * is steppe's client against obfs4proxy's; the server's cost is in both. Handshakes reuse the
@@ -677,80 +780,28 @@ async function scramblesuitPhase(
     return;
   }
   const reference = [cfg.a, cfg.b].find((i) => i.name !== 'steppe') ?? obfs4proxyImpl();
-  const slots: Record<Side, Slot> = {
-    A: new Slot(steppe, steppe, 0, orPort, stopGraceMs, 'scramblesuit'),
-    B: new Slot(reference, steppe, 0, orPort, stopGraceMs, 'scramblesuit'),
-  };
-  await oneConnectionPhase(cfg, sink, chunk, metrics, slots, {
-    prefix: 'ss',
-    group: `ScrambleSuit, steppe server (A: ${slots.A.name}, B: ${slots.B.name})`,
-    progressLabel: (side) => `scramblesuit ${slots[side].name}`,
-  });
-}
-
-/**
- * The measurement of the scramblesuit and webtunnel phases: per side, an unmeasured warm-up (the
- * same as the obfs4 pairs get), bulk up and down over one connection, then handshakes per
- * second, `cfg.reps` times; a side that fails gets the error in every metric of its row.
- */
-async function oneConnectionPhase(
-  cfg: Config,
-  sink: Sink,
-  chunk: Buffer,
-  metrics: MetricSet,
-  slots: Record<Side, Slot>,
-  o: { prefix: string; group: string; progressLabel: (side: Side) => string },
-): Promise<void> {
-  const { prefix, group: g } = o;
-  const w = cfg.bulk0;
-  const ids = [`${prefix}.up.1`, `${prefix}.down.1`, `${prefix}.hs.rate`];
-  metrics.define(`${prefix}.up.1`, g, `${ARROW.up}, 1 conn`, 'MB/s', 'higher');
-  metrics.define(`${prefix}.down.1`, g, `${ARROW.down}, 1 conn`, 'MB/s', 'higher');
-  metrics.define(
-    `${prefix}.hs.rate`,
-    g,
-    'connections per second (16 in flight)',
-    'conn/s',
-    'higher',
+  const a = new Slot(steppe, steppe, 0, orPort, stopGraceMs, 'scramblesuit');
+  const b = new Slot(reference, steppe, 0, orPort, stopGraceMs, 'scramblesuit');
+  await oneConnectionPhase(
+    cfg,
+    sink,
+    chunk,
+    metrics,
+    [{ prefix: 'ss', group: `ScrambleSuit, steppe server (A: ${a.name}, B: ${b.name})` }],
+    [
+      slotContestant(a, `scramblesuit ${a.name}`, [['ss', 'A']]),
+      slotContestant(b, `scramblesuit ${b.name}`, [['ss', 'B']]),
+    ],
   );
-  try {
-    for (let rep = 0; rep < cfg.reps; rep++) {
-      for (const side of ['A', 'B'] as const) {
-        const label = o.progressLabel(side);
-        try {
-          const pair = await slots[side].get();
-          const t = slots[side].target(pair);
-          if (rep === 0) {
-            const warm = { conns: 1, chunk, warmupMs: 0, measureMs: cfg.pairWarmupMs / 2 };
-            await bulk(t, sink, { ...warm, dir: 'up' });
-          }
-          for (const dir of ['up', 'down'] as const) {
-            const r = await bulk(t, sink, { ...w, dir, conns: 1, chunk });
-            if (r.error) throw new Error(r.error);
-            metrics.add(`${prefix}.${dir}.1`, side, r.mbps);
-            progress(`${label} ${ARROW[dir]}: ${r.mbps.toFixed(0)} MB/s`);
-          }
-          const hs = await handshakes(t, cfg.handshake);
-          if (hs.error) metrics.error(`${prefix}.hs.rate`, side, hs.error);
-          metrics.add(`${prefix}.hs.rate`, side, hs.perSecond);
-          progress(`${label} handshakes: ${hs.perSecond.toFixed(0)}/s`);
-          if (!pair.alive) throw new Error(`PT died during the measurement: ${pair.deathReason()}`);
-        } catch (err) {
-          for (const id of ids) metrics.error(id, side, errText(err));
-          progress(`${label}: ${errText(err).split('\n')[0]}`);
-        }
-      }
-    }
-  } finally {
-    await Promise.all([slots.A.stop(), slots.B.stop()]);
-  }
 }
 
 /**
- * WebTunnel has no reference pair here (lyrebird ships only a client, and no webtunnel server
- * but steppe's is installed): A is steppe's webtunnel pair (the server terminating TLS itself,
- * the client pinning its certificate), B steppe's obfs4 pair at iat-mode 0 in the same run, so
- * A/B is what TLS + the HTTP upgrade cost against obfs4's framing, not steppe against anyone.
+ * WebTunnel as it is deployed: steppe's client → nginx (TLS, the secret path upgraded) → steppe's
+ * server in plain HTTP → the sink. No webtunnel reference pair exists here (lyrebird ships only a
+ * client, and no other webtunnel server is installed), so it is measured against two baselines
+ * in the same run: a plain TLS pipe through the same nginx (the load generator's own TLS to
+ * nginx's stream proxy, then the sink: what hiding in TLS behind this web server costs at least)
+ * and steppe's obfs4 pair at iat-mode 0 (what the same bytes cost without TLS).
  */
 async function webtunnelPhase(
   cfg: Config,
@@ -765,16 +816,73 @@ async function webtunnelPhase(
     notes.push('webtunnel skipped: neither side is steppe (no other webtunnel server exists here)');
     return;
   }
-  const slots: Record<Side, Slot> = {
-    A: new Slot(steppe, steppe, 0, orPort, stopGraceMs, 'webtunnel'),
-    B: new Slot(steppe, steppe, 0, orPort, stopGraceMs, 'obfs4'),
-  };
-  await oneConnectionPhase(cfg, sink, chunk, metrics, slots, {
-    prefix: 'wt',
-    group:
-      'WebTunnel, no reference pair exists: the steppe column is steppe webtunnel (TLS, pinned), the obfs4proxy column is steppe obfs4 iat-mode 0, A/B = webtunnel ÷ obfs4',
-    progressLabel: (side) => `webtunnel phase ${side === 'A' ? 'webtunnel' : 'obfs4'}`,
-  });
+  const tls = await makeBenchTls();
+  const serverPort = await freePort();
+  let front: TlsFront;
+  try {
+    front = await startTlsFront(tls, { host: '127.0.0.1', port: serverPort }, orPort);
+  } catch (err) {
+    tls.remove();
+    notes.push(`webtunnel skipped: ${errText(err).split('\n')[0]}`);
+    return;
+  }
+  try {
+    const wt = new Slot(steppe, steppe, 0, orPort, stopGraceMs, 'webtunnel', {
+      tls,
+      front: front.https,
+      serverPort,
+    });
+    const obfs4 = new Slot(steppe, steppe, 0, orPort, stopGraceMs, 'obfs4');
+    const pipe: Contestant = {
+      label: 'webtunnel phase: TLS pipe through nginx',
+      into: [['wt', 'B']],
+      ready: () =>
+        Promise.resolve({
+          target: tlsPipeTarget(front, tls.pin),
+          death: () => (processAlive(front.nginx.pid) ? undefined : 'nginx exited'),
+        }),
+      stop: async () => {},
+    };
+    await oneConnectionPhase(
+      cfg,
+      sink,
+      chunk,
+      metrics,
+      [
+        {
+          prefix: 'wt',
+          group:
+            'WebTunnel through nginx, against a plain TLS pipe through the same nginx (no reference webtunnel pair exists): the steppe column is steppe webtunnel client → nginx → steppe webtunnel server, the obfs4proxy column is the load generator’s TLS → nginx stream proxy → sink',
+        },
+        {
+          prefix: 'wto',
+          group:
+            'WebTunnel through nginx, against steppe obfs4 iat-mode 0: the steppe column is the webtunnel row above, the obfs4proxy column is steppe’s obfs4 pair, A/B = webtunnel ÷ obfs4',
+        },
+      ],
+      [
+        slotContestant(wt, 'webtunnel phase: webtunnel through nginx', [
+          ['wt', 'A'],
+          ['wto', 'A'],
+        ]),
+        pipe,
+        slotContestant(obfs4, 'webtunnel phase: steppe obfs4', [['wto', 'B']]),
+      ],
+    );
+  } finally {
+    await front.stop();
+    tls.remove();
+  }
+}
+
+/** Signal 0 checks that a PID exists without touching the process. */
+function processAlive(pid: number): boolean {
+  try {
+    process.kill(pid, 0);
+    return true;
+  } catch {
+    return false;
+  }
 }
 
 runBench('bench:perf', main);

@@ -11,9 +11,8 @@ import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { cpuSeconds, rssKiB } from './proc.js';
 import { encodeClientArgs, socksDial, type Endpoint } from './socks.js';
-import { issue, serverExtensions } from '../../src/bench/censor/certs.js';
-import { chainHash } from '../../src/transports/webtunnel/pin.js';
 import { ALLOW_PRIVATE_ENV } from '../../src/transports/webtunnel/dial-guard.js';
+import { WEBTUNNEL_URL, type BenchTls } from './tls-front.js';
 
 /** One implementation of the obfs4 PT: how to start it. */
 export interface Impl {
@@ -235,31 +234,22 @@ export class PtProcess {
 
 /**
  * The transports a pair can run: obfs4 and obfs3 (both implementations), scramblesuit (steppe's
- * server), webtunnel (steppe both sides: the server terminates TLS itself with a certificate
- * made for the run, the client pins it). obfs3 has no identity, no args and no iat-mode.
+ * server), webtunnel (steppe both sides, see WebtunnelSetup). obfs3 has no identity, no args and
+ * no iat-mode.
  */
 export type PairTransport = 'obfs4' | 'obfs3' | 'scramblesuit' | 'webtunnel';
 
-const WEBTUNNEL_URL = 'https://bench.steppe.test/perf-secret';
-
-/** A self-signed certificate for the webtunnel server, and the client's pin of it. */
-async function webtunnelTls(): Promise<{ dir: string; options: string; pin: string }> {
-  const now = Date.now();
-  const leaf = await issue({
-    subject: 'CN=bench.steppe.test',
-    notBefore: new Date(now - 3_600_000),
-    notAfter: new Date(now + 86_400_000),
-    extensions: serverExtensions(['bench.steppe.test']),
-  });
-  const dir = mkdtempSync(join(tmpdir(), 'steppe-perf-webtunnel-tls-'));
-  writeFileSync(join(dir, 'cert.pem'), leaf.certPem);
-  writeFileSync(join(dir, 'key.pem'), leaf.keyPem);
-  const options = [
-    `webtunnel:url=${WEBTUNNEL_URL}`,
-    `webtunnel:tls-cert=${join(dir, 'cert.pem')}`,
-    `webtunnel:tls-key=${join(dir, 'key.pem')}`,
-  ].join(';');
-  return { dir, options, pin: chainHash([leaf.der]).toString('base64') };
+/**
+ * How a webtunnel pair is deployed: the client always pins `tls`'s certificate. With `front`
+ * (a web server such as nginx holding that certificate and proxying the secret path to
+ * `serverPort`), the server speaks plain HTTP behind it and the client dials the front; without
+ * it, the server terminates TLS itself with `tls` and the client dials it directly.
+ */
+export interface WebtunnelSetup {
+  readonly tls: BenchTls;
+  readonly front?: Endpoint;
+  /** The server's port (fixed, so that a restarted server is where the front expects it). */
+  readonly serverPort?: number;
 }
 
 export interface PairOptions {
@@ -278,6 +268,19 @@ export interface PairOptions {
    * distributions: then iat-mode timings and padding differ only by implementation.
    */
   readonly serverState?: string;
+  /** Required for transport 'webtunnel'. */
+  readonly webtunnel?: WebtunnelSetup;
+}
+
+/** The server's transport options: its URL, and its certificate when it terminates TLS itself. */
+function webtunnelServerOptions(wt: WebtunnelSetup): string {
+  const own = wt.front === undefined;
+  return [
+    `webtunnel:url=${WEBTUNNEL_URL}`,
+    ...(own
+      ? [`webtunnel:tls-cert=${wt.tls.certFile}`, `webtunnel:tls-key=${wt.tls.keyFile}`]
+      : []),
+  ].join(';');
 }
 
 /** A running client PT + server PT; `dial()` opens one tunnelled connection to the sink. */
@@ -290,8 +293,6 @@ export class PtPair {
   cert = '';
   /** The bridge's SMETHOD ARGS (obfs4: cert, iat-mode; scramblesuit: password). */
   bridgeArgs = new Map<string, string>();
-  /** webtunnel: the certificate's directory (removed on stop) and the client's pin. */
-  private webtunnel: { dir: string; pin: string } | undefined;
 
   private constructor(readonly opts: PairOptions) {
     this.label =
@@ -312,10 +313,11 @@ export class PtPair {
 
   private async launch(): Promise<void> {
     const timeout = this.opts.startTimeoutMs ?? 20_000;
-    const port = await freePort();
     const t = this.transport;
-    const wt = t === 'webtunnel' ? await webtunnelTls() : undefined;
-    if (wt !== undefined) this.webtunnel = { dir: wt.dir, pin: wt.pin };
+    const wt = t === 'webtunnel' ? this.opts.webtunnel : undefined;
+    if (t === 'webtunnel' && wt === undefined)
+      throw new Error('a webtunnel pair needs its TLS setup');
+    const port = wt?.serverPort ?? (await freePort());
     this.server = new PtProcess(
       this.opts.server,
       'server',
@@ -327,7 +329,9 @@ export class PtPair {
         ...(t === 'obfs4'
           ? { TOR_PT_SERVER_TRANSPORT_OPTIONS: `obfs4:iat-mode=${this.opts.iatMode}` }
           : {}),
-        ...(wt !== undefined ? { TOR_PT_SERVER_TRANSPORT_OPTIONS: wt.options } : {}),
+        ...(wt !== undefined
+          ? { TOR_PT_SERVER_TRANSPORT_OPTIONS: webtunnelServerOptions(wt) }
+          : {}),
       },
       t === 'obfs4' && this.opts.serverState !== undefined
         ? { [STATE_FILE]: this.opts.serverState }
@@ -387,11 +391,13 @@ export class PtPair {
     if (this.transport === 'scramblesuit')
       return encodeClientArgs({ password: this.bridgeArgs.get('password') ?? '' });
     if (this.transport === 'obfs3') return '';
-    if (this.transport === 'webtunnel') {
+    const wt = this.opts.webtunnel;
+    if (this.transport === 'webtunnel' && wt !== undefined) {
+      const to = wt.front ?? this.bridge;
       return encodeClientArgs({
         url: WEBTUNNEL_URL,
-        addr: `${this.bridge.host}:${this.bridge.port}`,
-        cert: this.webtunnel?.pin ?? '',
+        addr: `${to.host}:${to.port}`,
+        cert: wt.tls.pin,
       });
     }
     return encodeClientArgs({ cert: this.cert, 'iat-mode': this.opts.iatMode });
@@ -422,6 +428,5 @@ export class PtPair {
   async stop(): Promise<void> {
     const grace = this.opts.stopGraceMs ?? 2000;
     await Promise.all([this.client?.stop(grace), this.server?.stop(grace)]);
-    if (this.webtunnel !== undefined) rmSync(this.webtunnel.dir, { recursive: true, force: true });
   }
 }

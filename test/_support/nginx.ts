@@ -4,6 +4,7 @@
  *
  * nginx cannot report an ephemeral port, so the listen port is one the kernel just handed out
  * to a throwaway socket; if nginx loses that race (bind fails) the start is retried on another.
+ * The bench uses it too (bench/perf/tls-front.ts), with a `stream` block for a plain TLS pipe.
  */
 import { spawn, type ChildProcess } from 'node:child_process';
 import { existsSync, mkdirSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
@@ -12,6 +13,8 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 
 export const NGINX = '/usr/sbin/nginx';
+/** Debian builds the stream (TCP proxy) module as a separate package, libnginx-mod-stream. */
+export const NGINX_STREAM_MODULE = '/usr/lib/nginx/modules/ngx_stream_module.so';
 
 export function haveNginx(): boolean {
   return existsSync(NGINX);
@@ -30,6 +33,8 @@ export function freePort(): Promise<number> {
 
 export interface Nginx {
   readonly port: number;
+  /** The stream server's port when a `stream` block was asked for, else undefined. */
+  readonly streamPort: number | undefined;
   readonly pid: number;
   readonly prefix: string;
   errorLog(): string;
@@ -37,20 +42,29 @@ export interface Nginx {
 }
 
 /**
- * Starts nginx with `server` as the body of its one server block (without `listen`, which is
- * added: `listen 127.0.0.1:PORT ssl` when `tls` is true).
+ * Starts nginx with `server` as the body of its one http server block (without `listen`, which
+ * is added: `listen 127.0.0.1:PORT ssl` when `tls` is true), and, with `stream`, one stream
+ * (TCP proxy) server block too, listening with TLS on a second port (`streamPort`).
  */
 export async function startNginx(opts: {
   server: string;
   tls: boolean;
   workerConnections?: number;
+  stream?: string;
 }): Promise<Nginx> {
+  if (opts.stream !== undefined && !existsSync(NGINX_STREAM_MODULE)) {
+    throw new Error(
+      `nginx's stream module is missing (${NGINX_STREAM_MODULE}): apt-get install libnginx-mod-stream`,
+    );
+  }
   let lastError = '';
   for (let attempt = 0; attempt < 5; attempt++) {
     const port = await freePort();
+    const streamPort = opts.stream === undefined ? undefined : await freePort();
     const prefix = mkdtempSync(join(tmpdir(), 'steppe-nginx-'));
     mkdirSync(join(prefix, 'tmp'));
     const conf = [
+      ...(opts.stream === undefined ? [] : [`load_module ${NGINX_STREAM_MODULE};`]),
       'daemon off;',
       'master_process on;',
       'worker_processes 1;',
@@ -71,6 +85,16 @@ export async function startNginx(opts: {
       opts.server,
       '  }',
       '}',
+      ...(opts.stream === undefined
+        ? []
+        : [
+            'stream {',
+            '  server {',
+            `    listen 127.0.0.1:${streamPort} ssl;`,
+            opts.stream,
+            '  }',
+            '}',
+          ]),
       '',
     ].join('\n');
     const confFile = join(prefix, 'nginx.conf');
@@ -86,7 +110,9 @@ export async function startNginx(opts: {
     child.stderr?.setEncoding('utf8');
     child.stderr?.on('data', (d: string) => (stderr += d));
     const exited = new Promise<void>((r) => child.once('exit', () => r()));
-    const up = await waitListening(port, child);
+    const up =
+      (await waitListening(port, child)) &&
+      (streamPort === undefined || (await waitListening(streamPort, child)));
     const errorLog = (): string => {
       try {
         return readFileSync(join(prefix, 'error.log'), 'utf8');
@@ -98,6 +124,7 @@ export async function startNginx(opts: {
       const pid = child.pid;
       return {
         port,
+        streamPort,
         pid,
         prefix,
         errorLog,

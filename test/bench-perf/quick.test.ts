@@ -60,6 +60,8 @@ test(
         'obfs3.bulk.down.8',
         'wt.up.1',
         'wt.hs.rate',
+        'wto.down.1',
+        'wto.hs.rate',
       ]) {
         const m = byId.get(id);
         assert.ok(m, `metric ${id} is reported`);
