@@ -210,6 +210,40 @@ function sqrnFunction(): FunctionDef {
   return { params: [I32, I32, I32], locals: [], body: c };
 }
 
+/** 2p in the limb radix: the offset sub() adds so that a - b never goes negative. */
+const TWO_P_LIMBS = Array.from({ length: LIMBS }, (_, i) =>
+  i === 0 ? 2 * (2 ** 26 - 19) : 2 * (2 ** width(i) - 1),
+);
+
+/**
+ * add(dst, a, b) = a + b and sub(dst, a, b) = a + 2p - b, carried; dst may alias a or b.
+ * Inputs are carried elements (limb 0 < 2^26, limb 1 < 2^26, the others within their
+ * widths), so every limb of 2p - b is non-negative and the sums stay far below 2^63.
+ * Locals: 0-2 params; h0..h9, carry scratch.
+ */
+function addSubFunction(subtract: boolean): FunctionDef {
+  const c = new Code();
+  const H = 3;
+  const CARRY = H + LIMBS;
+  for (let i = 0; i < LIMBS; i++) {
+    c.get(1).load64(i * 8);
+    if (subtract) {
+      c.i64(TWO_P_LIMBS[i]!).emit(Op.i64Add);
+      c.get(2)
+        .load64(i * 8)
+        .emit(Op.i64Sub);
+    } else {
+      c.get(2)
+        .load64(i * 8)
+        .emit(Op.i64Add);
+    }
+    c.set(H + i);
+  }
+  carryAndStore(c, H, CARRY);
+  const locals: ValType[] = Array.from({ length: CARRY + 1 - 3 }, () => I64);
+  return { params: [I32, I32, I32], locals, body: c, exportAs: subtract ? 'sub' : 'add' };
+}
+
 /** Emits dst = a·b and dst = src^(2^n) on memory slots. */
 function slotOps(c: Code): {
   mul: (dst: number, a: number, b: number) => void;
@@ -267,6 +301,10 @@ interface FieldExports {
   memory: { buffer: ArrayBuffer };
   pow22523: () => void;
   invert: () => void;
+  mul: (dst: number, a: number, b: number) => void;
+  sqr: (dst: number, a: number) => void;
+  add: (dst: number, a: number, b: number) => void;
+  sub: (dst: number, a: number, b: number) => void;
 }
 
 /**
@@ -280,12 +318,14 @@ function field(): { exports: FieldExports; words: Uint32Array } {
   const module = new WebAssembly!.Module(
     encodeModule(
       [
-        mulFunction(),
+        { ...mulFunction(), exportAs: 'mul' },
         sqrnFunction(),
         chainFunction(),
         tailFunction('pow22523', 2, S_IN), // (2^250 - 1)·4 + 1 = 2^252 - 3
         tailFunction('invert', 5, S_Z11), // (2^250 - 1)·32 + 11 = 2^255 - 21
-        sqrFunction(),
+        { ...sqrFunction(), exportAs: 'sqr' },
+        addSubFunction(false),
+        addSubFunction(true),
       ],
       1,
     ),
@@ -329,4 +369,133 @@ export function invertWasm(z: bigint): bigint {
   load(words, z);
   exports.invert();
   return result(words);
+}
+
+// ---------------------------------------------------------------------------------------------
+// Whole computations on memory slots, for callers (the Elligator2 maps) that keep their values
+// in the module from bytes in to bytes out, with no BigInt on the way.
+
+/** First slot free for callers; the exponentiation chain uses slots 0-11. */
+export const FIRST_FREE_SLOT = 12;
+/** Slots available to callers: FIRST_FREE_SLOT .. SLOT_COUNT - 1. */
+export const SLOT_COUNT = Math.floor(65536 / ELEM);
+
+/**
+ * Field operations on slots (element indices ≥ FIRST_FREE_SLOT). Every result is carried, never
+ * canonical: compare, test parity or export through toBytes.
+ */
+export interface SlotField {
+  mul(dst: number, a: number, b: number): void;
+  sqr(dst: number, a: number): void;
+  add(dst: number, a: number, b: number): void;
+  sub(dst: number, a: number, b: number): void;
+  /** dst = src^((p-5)/8). */
+  pow22523(dst: number, src: number): void;
+  /** dst = src. */
+  copy(dst: number, src: number): void;
+  /** dst = the small non-negative integer n (< 2^26). */
+  setSmall(dst: number, n: number): void;
+  /** Little-endian bytes, the last one ANDed with lastByteMask first (≤ 0x7f: below 2^255). */
+  fromBytes(dst: number, b: Uint8Array, lastByteMask: number): void;
+  /** The canonical 32-byte little-endian encoding of slot k. */
+  toBytes(k: number, out?: Uint8Array): Uint8Array;
+}
+
+const limbAddr = (k: number): number => k * ELEM;
+const WORDS_PER_ELEM = ELEM / 4;
+/** 2^SHIFT[i] as Numbers, and 2^width(i). */
+const SCALE = SHIFT.map((s) => 2 ** (s & 7));
+const RADIX = SHIFT.map((_, i) => 2 ** width(i));
+const WIDTH = SHIFT.map((_, i) => width(i));
+const LIMB_MAX0 = 2 ** 26 - 19;
+
+let slotField: SlotField | null = null;
+
+/** The slot operations of the (lazily compiled) module. */
+export function slotField25519(): SlotField {
+  if (slotField !== null) return slotField;
+  const { exports, words } = field();
+  const limbs = new Array<number>(LIMBS).fill(0);
+  const f: SlotField = {
+    mul: (dst, a, b) => exports.mul(limbAddr(dst), limbAddr(a), limbAddr(b)),
+    sqr: (dst, a) => exports.sqr(limbAddr(dst), limbAddr(a)),
+    add: (dst, a, b) => exports.add(limbAddr(dst), limbAddr(a), limbAddr(b)),
+    sub: (dst, a, b) => exports.sub(limbAddr(dst), limbAddr(a), limbAddr(b)),
+    pow22523: (dst, src) => {
+      words.copyWithin(S_IN * WORDS_PER_ELEM, src * WORDS_PER_ELEM, (src + 1) * WORDS_PER_ELEM);
+      exports.pow22523();
+      words.copyWithin(dst * WORDS_PER_ELEM, S_OUT * WORDS_PER_ELEM, (S_OUT + 1) * WORDS_PER_ELEM);
+    },
+    copy: (dst, src) =>
+      void words.copyWithin(dst * WORDS_PER_ELEM, src * WORDS_PER_ELEM, (src + 1) * WORDS_PER_ELEM),
+    setSmall: (dst, n) => {
+      const base = dst * WORDS_PER_ELEM;
+      words.fill(0, base, base + WORDS_PER_ELEM);
+      words[base] = n;
+    },
+    fromBytes: (dst, b, lastByteMask) => {
+      if (b.length !== 32) throw new RangeError(`a field element is 32 bytes, got ${b.length}`);
+      const base = dst * WORDS_PER_ELEM;
+      for (let i = 0; i < LIMBS; i++) {
+        // Limb i is bits [SHIFT[i], SHIFT[i] + width) of the 255-bit value: at most 5 bytes
+        // from byte SHIFT[i] >> 3 hold them (≤ 40 bits: exact in a Number).
+        const start = SHIFT[i]! >> 3;
+        let v = 0;
+        let scale = 1;
+        for (let k = 0; k < 5 && start + k < 32; k++) {
+          const byte = start + k === 31 ? b[31]! & lastByteMask : b[start + k]!;
+          v += byte * scale;
+          scale *= 256;
+        }
+        words[base + 2 * i] = Math.floor(v / SCALE[i]!) % RADIX[i]!;
+        words[base + 2 * i + 1] = 0;
+      }
+    },
+    toBytes: (k, out = new Uint8Array(32)) => {
+      const base = k * WORDS_PER_ELEM;
+      // A full carry (limb 1 may exceed its width; the value is below 2^255 + 2^41), with the
+      // carry out of limb 9 folded back (×19), twice: now every limb is within its width and
+      // the value is below 2^255. Limbs are below 2^27, so int32 arithmetic is exact.
+      for (let i = 0; i < LIMBS; i++) limbs[i] = words[base + 2 * i]!;
+      for (let round = 0; round < 2; round++) {
+        for (let i = 0; i < LIMBS; i++) {
+          const w = WIDTH[i]!;
+          const carry = limbs[i]! >>> w;
+          limbs[i] = limbs[i]! & ((1 << w) - 1);
+          if (i < LIMBS - 1) limbs[i + 1] = limbs[i + 1]! + carry;
+          else limbs[0] = limbs[0]! + 19 * carry;
+        }
+      }
+      // Values in [p, 2^255): limb 0 ≥ 2^26 - 19 and every other limb at its maximum.
+      let top = limbs[0]! >= LIMB_MAX0;
+      for (let i = 1; i < LIMBS && top; i++) top = limbs[i] === (1 << WIDTH[i]!) - 1;
+      if (top) {
+        limbs[0] = limbs[0]! - LIMB_MAX0;
+        for (let i = 1; i < LIMBS; i++) limbs[i] = 0;
+      }
+      // Pack the 26/25-bit limbs into bytes: `bits` pending low bits in `acc` (< 8).
+      let acc = 0;
+      let bits = 0;
+      let pos = 0;
+      for (let i = 0; i < LIMBS; i++) {
+        let l = limbs[i]!;
+        // Only the low 8 bits of the shift are kept, so its overflow past bit 31 is harmless.
+        out[pos++] = (acc | (l << bits)) & 0xff;
+        l >>>= 8 - bits;
+        let remaining = WIDTH[i]! - (8 - bits);
+        while (remaining >= 8) {
+          out[pos++] = l & 0xff;
+          l >>>= 8;
+          remaining -= 8;
+        }
+        acc = l;
+        bits = remaining;
+      }
+      // 255 bits: the last byte holds the final 7.
+      out[31] = acc;
+      return out;
+    },
+  };
+  slotField = f;
+  return f;
 }

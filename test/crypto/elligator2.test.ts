@@ -3,13 +3,19 @@ import assert from 'node:assert/strict';
 import { randomBytes } from 'node:crypto';
 import sodium from 'sodium-native';
 import { bytesToHex, hexToBytes } from '../../src/crypto/bytes.js';
+import fc from 'fast-check';
 import {
+  dirtyToRepresentative,
+  dirtyToRepresentativeReference,
   elligator2MapToU,
   generateSessionKeypair,
   LOW_ORDER_POINTS,
   MAX_KEYGEN_TRIES,
   representativeToPublicKey,
+  representativeToPublicKeyReference,
   sessionKeypairFromSeed,
+  sessionKeypairFromSeedReference,
+  type SessionKeypair,
 } from '../../src/crypto/elligator2.js';
 import { fromBytesLE } from '../../src/crypto/field25519.js';
 import { sha512 } from '../../src/crypto/hmac.js';
@@ -221,4 +227,89 @@ test('libsodium point addition accepts every low-order point (the keygen relies 
 test('length checks', () => {
   assert.throws(() => sessionKeypairFromSeed(new Uint8Array(31)), RangeError);
   assert.throws(() => representativeToPublicKey(new Uint8Array(33)), RangeError);
+});
+
+// The WebAssembly maps against the BigInt ones they replaced (kept as `...Reference`): the same
+// bytes out for every input, over random inputs and the edges of the formulas.
+
+const bytes32 = fc.uint8Array({ minLength: 32, maxLength: 32 });
+const kpHex = (kp: SessionKeypair | null): string =>
+  kp === null
+    ? 'null'
+    : [kp.privateKey, kp.publicKey, kp.representative].map((b) => bytesToHex(b)).join(':');
+
+test('keygen in WebAssembly (low-order sum + representative) = libsodium add + BigInt map', () => {
+  fc.assert(
+    fc.property(bytes32, (seed) => {
+      assert.equal(
+        kpHex(sessionKeypairFromSeed(seed)),
+        kpHex(sessionKeypairFromSeedReference(seed)),
+      );
+    }),
+    { numRuns: 2000 },
+  );
+  // Every k = sk[0] & 7, representable or not, several times each.
+  const seen = new Map<string, number>();
+  for (let i = 0; seen.size < 16 && i < 2000; i++) {
+    const seed = rand32();
+    const kp = sessionKeypairFromSeed(seed);
+    assert.equal(kpHex(kp), kpHex(sessionKeypairFromSeedReference(seed)));
+    const key = `${sha512(seed)[0]! & 7}:${kp === null}`;
+    seen.set(key, (seen.get(key) ?? 0) + 1);
+  }
+  assert.equal(seen.size, 16);
+});
+
+test('representative decode in WebAssembly = BigInt map, random and edge inputs', () => {
+  fc.assert(
+    fc.property(bytes32, (r) => {
+      assert.equal(
+        bytesToHex(representativeToPublicKey(r)),
+        bytesToHex(representativeToPublicKeyReference(r)),
+      );
+    }),
+    { numRuns: 2000 },
+  );
+  const edges = [
+    new Uint8Array(32),
+    new Uint8Array(32).fill(0xff),
+    Uint8Array.from({ length: 32 }, (_, i) => (i === 0 ? 1 : 0)),
+    hexToBytes('ecffffffffffffffffffffffffffffffffffffffffffffffffffffffffffff3f'),
+    hexToBytes('ffffffffffffffffffffffffffffffffffffffffffffffffffffffffffffff3f'),
+  ];
+  for (const r of edges) {
+    assert.equal(
+      bytesToHex(representativeToPublicKey(r)),
+      bytesToHex(representativeToPublicKeyReference(r)),
+    );
+  }
+});
+
+test('dirty point → representative in WebAssembly = BigInt, random y and y = 0, 1, p-1', () => {
+  const P = (1n << 255n) - 19n;
+  const check = (y: Uint8Array, tweak: number): void => {
+    const a = dirtyToRepresentative(y, tweak);
+    const b = dirtyToRepresentativeReference(y, tweak);
+    assert.equal(
+      a === null ? 'null' : bytesToHex(a.publicKey) + bytesToHex(a.representative),
+      b === null ? 'null' : bytesToHex(b.publicKey) + bytesToHex(b.representative),
+    );
+  };
+  fc.assert(
+    fc.property(bytes32, fc.integer({ min: 0, max: 255 }), (y, tweak) => {
+      // The reference takes canonical y (libsodium's encodings are): keep y below p.
+      if (fromBytesLE(y, 0x7f) >= P) return;
+      check(y, tweak);
+    }),
+    { numRuns: 2000 },
+  );
+  for (const y of [0n, 1n, 2n, P - 1n, P - 2n, (1n << 254n) - 1n]) {
+    const b = hexToBytes(y.toString(16).padStart(64, '0')).reverse();
+    for (const tweak of [0, 1, 0xc0, 0xff]) {
+      check(b, tweak);
+      const signed = Uint8Array.from(b);
+      signed[31]! |= 0x80;
+      check(signed, tweak);
+    }
+  }
 });
