@@ -377,10 +377,15 @@ async function main(): Promise<number> {
     // Handshakes belong to this phase (as in the scramblesuit one): --phases obfs3 measures both.
     metrics.define('obfs3.hs.rate', g, 'handshakes per second, 16 in flight', 'conn/s', 'higher');
     metrics.define('obfs3.hs.p50', g, 'setup latency, median', 'ms', 'lower');
-    await run(['obfs3.hs.rate', 'obfs3.hs.p50'], async (side, pair) => {
+    metrics.define('obfs3.hs.cpu.client', g, 'client CPU per connection', 'ms', 'lower');
+    metrics.define('obfs3.hs.cpu.server', g, 'server CPU per connection', 'ms', 'lower');
+    const hsIds = ['obfs3.hs.rate', 'obfs3.hs.p50', 'obfs3.hs.cpu.client', 'obfs3.hs.cpu.server'];
+    await run(hsIds, async (side, pair) => {
       const r = await handshakes(slots[side].target(pair), cfg.handshake);
       metrics.add('obfs3.hs.rate', side, r.perSecond);
       metrics.add('obfs3.hs.p50', side, median(r.latenciesMs));
+      metrics.add('obfs3.hs.cpu.client', side, r.cpuMsPerConn.client);
+      metrics.add('obfs3.hs.cpu.server', side, r.cpuMsPerConn.server);
       if (r.error) metrics.error('obfs3.hs.rate', side, r.error);
       progress(`obfs3 handshakes ${slots[side].name}: ${r.perSecond.toFixed(0)}/s`);
     });
@@ -705,23 +710,32 @@ async function oneConnectionPhase(
   sink: Sink,
   chunk: Buffer,
   metrics: MetricSet,
-  groups: ReadonlyArray<{ prefix: string; group: string }>,
+  groups: ReadonlyArray<{ prefix: string; group: string; cpu: boolean }>,
   contestants: readonly Contestant[],
 ): Promise<void> {
-  for (const { prefix, group: g } of groups) {
-    metrics.define(`${prefix}.up.1`, g, `${ARROW.up}, 1 conn`, 'MB/s', 'higher');
-    metrics.define(`${prefix}.down.1`, g, `${ARROW.down}, 1 conn`, 'MB/s', 'higher');
-    metrics.define(
-      `${prefix}.hs.rate`,
-      g,
-      'connections per second (16 in flight)',
-      'conn/s',
-      'higher',
-    );
+  const ids = new Set<string>();
+  const define = (...a: Parameters<MetricSet['define']>): void => {
+    metrics.define(...a);
+    ids.add(a[0]);
+  };
+  for (const { prefix, group: g, cpu } of groups) {
+    define(`${prefix}.up.1`, g, `${ARROW.up}, 1 conn`, 'MB/s', 'higher');
+    define(`${prefix}.down.1`, g, `${ARROW.down}, 1 conn`, 'MB/s', 'higher');
+    define(`${prefix}.hs.rate`, g, 'connections per second (16 in flight)', 'conn/s', 'higher');
+    define(`${prefix}.hs.p50`, g, 'setup latency, median', 'ms', 'lower');
+    // Per-connection CPU only where both columns are PT processes (the TLS pipe is not).
+    if (cpu) {
+      define(`${prefix}.hs.cpu.client`, g, 'client CPU per connection', 'ms', 'lower');
+      define(`${prefix}.hs.cpu.server`, g, 'server CPU per connection', 'ms', 'lower');
+    }
   }
   const w = cfg.bulk0;
+  /** Into every cell of `c` whose group has `metric`. */
   const record = (c: Contestant, metric: string, value: number): void => {
-    for (const [prefix, side] of c.into) metrics.add(`${prefix}.${metric}`, side, value);
+    for (const [prefix, side] of c.into) {
+      const id = `${prefix}.${metric}`;
+      if (ids.has(id)) metrics.add(id, side, value);
+    }
   };
   try {
     for (let rep = 0; rep < cfg.reps; rep++) {
@@ -742,13 +756,17 @@ async function oneConnectionPhase(
           if (hs.error)
             for (const [p, side] of c.into) metrics.error(`${p}.hs.rate`, side, hs.error);
           record(c, 'hs.rate', hs.perSecond);
-          progress(`${c.label} handshakes: ${hs.perSecond.toFixed(0)}/s`);
+          record(c, 'hs.p50', median(hs.latenciesMs));
+          record(c, 'hs.cpu.client', hs.cpuMsPerConn.client);
+          record(c, 'hs.cpu.server', hs.cpuMsPerConn.server);
+          progress(
+            `${c.label} handshakes: ${hs.perSecond.toFixed(0)}/s, median ${median(hs.latenciesMs).toFixed(1)} ms, CPU per connection client ${hs.cpuMsPerConn.client.toFixed(2)} ms server ${hs.cpuMsPerConn.server.toFixed(2)} ms`,
+          );
           const died = death();
           if (died !== undefined) throw new Error(`died during the measurement: ${died}`);
         } catch (err) {
           for (const [p, side] of c.into)
-            for (const m of ['up.1', 'down.1', 'hs.rate'])
-              metrics.error(`${p}.${m}`, side, errText(err));
+            for (const id of ids) if (id.startsWith(`${p}.`)) metrics.error(id, side, errText(err));
           progress(`${c.label}: ${errText(err).split('\n')[0]}`);
         }
       }
@@ -787,7 +805,13 @@ async function scramblesuitPhase(
     sink,
     chunk,
     metrics,
-    [{ prefix: 'ss', group: `ScrambleSuit, steppe server (A: ${a.name}, B: ${b.name})` }],
+    [
+      {
+        prefix: 'ss',
+        group: `ScrambleSuit, steppe server (A: ${a.name}, B: ${b.name})`,
+        cpu: true,
+      },
+    ],
     [
       slotContestant(a, `scramblesuit ${a.name}`, [['ss', 'A']]),
       slotContestant(b, `scramblesuit ${b.name}`, [['ss', 'B']]),
@@ -851,11 +875,13 @@ async function webtunnelPhase(
       [
         {
           prefix: 'wt',
+          cpu: false,
           group:
             'WebTunnel through nginx, against a plain TLS pipe through the same nginx (no reference webtunnel pair exists): the steppe column is steppe webtunnel client → nginx → steppe webtunnel server, the obfs4proxy column is the load generator’s TLS → nginx stream proxy → sink',
         },
         {
           prefix: 'wto',
+          cpu: true,
           group:
             'WebTunnel through nginx, against steppe obfs4 iat-mode 0: the steppe column is the webtunnel row above, the obfs4proxy column is steppe’s obfs4 pair, A/B = webtunnel ÷ obfs4',
         },

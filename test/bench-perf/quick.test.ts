@@ -62,6 +62,9 @@ test(
         'wt.hs.rate',
         'wto.down.1',
         'wto.hs.rate',
+        'wto.hs.cpu.client',
+        'ss.hs.cpu.server',
+        'obfs3.hs.cpu.client',
       ]) {
         const m = byId.get(id);
         assert.ok(m, `metric ${id} is reported`);
