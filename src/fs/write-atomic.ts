@@ -1,11 +1,44 @@
-import { rename, writeFile } from 'node:fs/promises';
+import { unlinkSync } from 'node:fs';
+import { rename, unlink, writeFile } from 'node:fs/promises';
+
+/**
+ * Temporary files written but not yet renamed. A PT stopped by tor (SIGTERM, then process.exit)
+ * while a state or replay file is being saved would otherwise leave `*.tmp-<pid>` files in the
+ * state directory, one more on every such stop.
+ */
+const pending = new Set<string>();
+let exitHookInstalled = false;
+
+function removePendingOnExit(): void {
+  for (const tmp of pending) {
+    try {
+      unlinkSync(tmp);
+    } catch {
+      // Already gone (renamed or never created): nothing to clean.
+    }
+  }
+  pending.clear();
+}
 
 /**
  * Writes `data` to `path` (mode 0600) through a temporary file in the same directory and a
- * rename, so a reader never sees half a file and a crash leaves the old one intact.
+ * rename, so a reader never sees half a file and a crash leaves the old one intact. The
+ * temporary file is removed when the write fails or the process exits before the rename.
  */
 export async function writeFileAtomic(path: string, data: string): Promise<void> {
   const tmp = `${path}.tmp-${process.pid}`;
-  await writeFile(tmp, data, { mode: 0o600 });
-  await rename(tmp, path);
+  if (!exitHookInstalled) {
+    process.once('exit', removePendingOnExit);
+    exitHookInstalled = true;
+  }
+  pending.add(tmp);
+  try {
+    await writeFile(tmp, data, { mode: 0o600 });
+    await rename(tmp, path);
+  } catch (err) {
+    await unlink(tmp).catch(() => {});
+    throw err;
+  } finally {
+    pending.delete(tmp);
+  }
 }
