@@ -4,11 +4,13 @@
  *
  * This is what `AbortSignal.any([parent, AbortSignal.timeout(ms)])` expresses, but that pair
  * costs ~25 µs in Node 20 (weak references, a finalization registry, a dependent set on the
- * long-lived parent that only GC clears), and steppe needs one or two per connection. A plain
- * controller, an unref'd timer and one listener cost ~3 µs and are released at once by
- * dispose(). The timeout reason is a DOMException named "TimeoutError", as AbortSignal.timeout's
- * is, so callers tell timeouts from cancellations the same way.
+ * long-lived parent that only GC clears), and steppe needs one or two per connection. A light
+ * controller (light-abort.ts), an unref'd timer and one listener cost ~1 µs and are released
+ * at once by dispose(). The timeout reason is a DOMException named "TimeoutError", as
+ * AbortSignal.timeout's is, so callers tell timeouts from cancellations the same way.
  */
+import { LightAbortController } from './light-abort.js';
+
 export interface Deadline {
   readonly signal: AbortSignal;
   /** Stops the timer and detaches from the parent; the signal stays as it is. Idempotent. */
@@ -16,7 +18,7 @@ export interface Deadline {
 }
 
 export function deadline(ms: number, parent?: AbortSignal): Deadline {
-  const controller = new AbortController();
+  const controller = new LightAbortController();
   if (parent?.aborted === true) {
     controller.abort(parent.reason);
     return { signal: controller.signal, dispose: () => {} };

@@ -11,6 +11,7 @@
  */
 import type { Duplex } from 'node:stream';
 import { PtError } from '../errors.js';
+import { LightAbortController } from './light-abort.js';
 
 export interface PendingStream {
   /** Aborts when the stream errors or closes before release(), or when the parent aborts. */
@@ -23,7 +24,7 @@ export interface PendingStream {
 }
 
 export function holdPending(stream: Duplex, parent?: AbortSignal): PendingStream {
-  const controller = new AbortController();
+  const controller = new LightAbortController();
   let gone: Error | undefined;
   const fail = (e: Error): void => {
     gone ??= e;

@@ -8,6 +8,7 @@
  * child controllers, one per connection, each dropped when its connection closes.
  */
 import type { EventEmitter } from 'node:events';
+import { LightAbortController } from './light-abort.js';
 
 export interface ConnectionSignal {
   /** Aborted (with the parent's reason) when the parent aborts. */
@@ -18,7 +19,7 @@ export interface ConnectionSignal {
 
 export class SignalScope {
   readonly #parent: AbortSignal;
-  readonly #children = new Set<AbortController>();
+  readonly #children = new Set<LightAbortController>();
 
   constructor(parent: AbortSignal) {
     this.#parent = parent;
@@ -39,7 +40,7 @@ export class SignalScope {
 
   /** A signal for one connection, released when `closeWith` emits 'close' (or by hand). */
   open(closeWith?: Pick<EventEmitter, 'once'>): ConnectionSignal {
-    const c = new AbortController();
+    const c = new LightAbortController();
     if (this.#parent.aborted) {
       c.abort(this.#parent.reason);
       return { signal: c.signal, release: () => {} };

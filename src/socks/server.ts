@@ -27,6 +27,7 @@ import {
   type UserPass,
 } from './socks5.js';
 import { encodeSocks4Reply, parseSocks4Request } from './socks4.js';
+import { LightAbortController } from '../net/light-abort.js';
 
 export interface SocksRequest {
   readonly version: 4 | 5;
@@ -83,7 +84,7 @@ export interface SocksSession {
 export async function serveSocks(socket: Duplex, opts: ServeSocksOptions): Promise<SocksSession> {
   // The socket may reset at any point; errors surface through the reads and the relay.
   socket.on('error', ignore);
-  const outer = opts.signal ?? new AbortController().signal;
+  const outer = opts.signal ?? new LightAbortController().signal;
   const limit = deadline(opts.handshakeTimeoutMs ?? 5000, outer);
   const signal = limit.signal;
   const mode = opts.args ?? 'pt';
