@@ -19,10 +19,16 @@ function ratioCell(m: MetricSummary): string {
   return Number.isFinite(m.ratio) ? `${m.ratio.toFixed(2)}×` : '–';
 }
 
+function mark(ok: boolean | undefined): string {
+  return ok === undefined ? '?' : ok ? 'yes' : '**no**';
+}
+
+/** The ratio target and the absolute limit on A, each with whether this run met it. */
 function targetCell(m: MetricSummary): string {
-  if (!m.target) return '';
-  const mark = m.meetsTarget === undefined ? '?' : m.meetsTarget ? 'yes' : '**no**';
-  return `${m.target.op} ${m.target.ratio}× ${mark}`;
+  const parts: string[] = [];
+  if (m.target) parts.push(`${m.target.op} ${m.target.ratio}× ${mark(m.meetsTarget)}`);
+  if (m.limit) parts.push(`A ${m.limit.op} ${m.limit.value} ${m.unit} ${mark(m.meetsLimit)}`);
+  return parts.join('; ');
 }
 
 function histLabel(h: Histogram, i: number, unit: string): string {

@@ -14,6 +14,12 @@ export interface Target {
   readonly ratio: number;
 }
 
+/** An absolute bound on side A's own median (issue 12: ≤ 0.5 ms CPU per connection, ≤ 45 MiB). */
+export interface Limit {
+  readonly op: '>=' | '<=';
+  readonly value: number;
+}
+
 export interface Metric {
   readonly id: string;
   readonly group: string;
@@ -21,6 +27,7 @@ export interface Metric {
   readonly unit: string;
   readonly better: 'higher' | 'lower';
   readonly target?: Target;
+  readonly limit?: Limit;
   /** Shown in the markdown table (JSON keeps every metric). */
   readonly headline: boolean;
   readonly samples: Record<Side, number[]>;
@@ -35,11 +42,14 @@ export interface MetricSummary {
   better: 'higher' | 'lower';
   headline: boolean;
   target?: Target;
+  limit?: Limit;
   A: { median: number; samples: number[] };
   B: { median: number; samples: number[] };
   /** median(A) / median(B). */
   ratio: number;
   meetsTarget?: boolean;
+  /** median(A) within `limit`. */
+  meetsLimit?: boolean;
   errors: string[];
 }
 
@@ -128,7 +138,7 @@ export class MetricSet {
     label: string,
     unit: string,
     better: 'higher' | 'lower',
-    opts: { target?: Target; headline?: boolean } = {},
+    opts: { target?: Target; limit?: Limit; headline?: boolean } = {},
   ): Metric {
     let m = this.byId.get(id);
     if (!m) {
@@ -142,6 +152,7 @@ export class MetricSet {
         samples: { A: [], B: [] },
         errors: [],
         ...(opts.target ? { target: opts.target } : {}),
+        ...(opts.limit ? { limit: opts.limit } : {}),
       };
       this.byId.set(id, m);
     }
@@ -178,12 +189,20 @@ export class MetricSet {
       if (m.target) {
         s.target = m.target;
         if (Number.isFinite(ratio)) {
-          s.meetsTarget = m.target.op === '>=' ? ratio >= m.target.ratio : ratio <= m.target.ratio;
+          s.meetsTarget = within(ratio, m.target.op, m.target.ratio);
         }
+      }
+      if (m.limit) {
+        s.limit = m.limit;
+        if (Number.isFinite(a)) s.meetsLimit = within(a, m.limit.op, m.limit.value);
       }
       return s;
     });
   }
+}
+
+function within(x: number, op: '>=' | '<=', bound: number): boolean {
+  return op === '>=' ? x >= bound : x <= bound;
 }
 
 /** Headline metrics, grouped by their group in order of first appearance (stable within a group). */

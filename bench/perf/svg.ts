@@ -64,7 +64,8 @@ export function metricsSvg(r: Report): string {
     );
     el.push(text(labelW + scale(m.A.median) + 4, y + 14, fmt(m.A.median), 'font-size="10"'));
     el.push(text(labelW + scale(m.B.median) + 4, y + 27, fmt(m.B.median), 'font-size="10"'));
-    const ok = m.meetsTarget === undefined ? '#333' : m.meetsTarget ? '#2e7d32' : '#c62828';
+    const met = m.meetsTarget ?? m.meetsLimit;
+    const ok = met === undefined ? '#333' : met ? '#2e7d32' : '#c62828';
     const target = m.target ? ` (${m.target.op} ${m.target.ratio})` : '';
     const ratio = Number.isFinite(m.ratio) ? `${m.ratio.toFixed(2)}×${target}` : '–';
     el.push(text(labelW + barW + 70, y + 21, ratio, `fill="${ok}" font-weight="bold"`));
