@@ -13,7 +13,7 @@ import { constants as fsConstants } from 'node:fs';
 import { isIPv4, isIPv6 } from 'node:net';
 import { PtError } from '../errors.js';
 import { formatHostPort, parseHostPort, type HostPort } from '../net/address.js';
-import { parseProxyUri, type OutboundBind, type ProxyConfig } from '../net/proxy.js';
+import { parseProxyUri, type OutboundBind, type ProxyConfig } from '../net/proxy-config.js';
 import { parseServerTransportOptions, type PtArgs } from './args.js';
 
 export type ManagedErrorKeyword = 'ENV-ERROR' | 'VERSION-ERROR' | 'PROXY-ERROR';
