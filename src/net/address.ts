@@ -91,9 +91,14 @@ export function isHostname(host: string): boolean {
   return host.length > 0 && host.length <= 255 && /^[A-Za-z0-9._~!$&'()*+,;=%-]+$/.test(host);
 }
 
-/** `1.2.3.4:80`, `[::1]:80`, `example.com:80`: the inverse of parseHostPort. */
+/**
+ * `1.2.3.4:80`, `[::1]:80`, `example.com:80`: the inverse of parseHostPort. Brackets go around
+ * any host with a colon, as Go's net.JoinHostPort does: no IPv4 address or DNS name has one, and
+ * Node's isIPv6 is a regular expression whose compiled code alone is ~135 KiB of a process's
+ * memory (it ran for every CMETHOD line).
+ */
 export function formatHostPort(hp: HostPort): string {
-  return isIPv6(hp.host) ? `[${hp.host}]:${hp.port}` : `${hp.host}:${hp.port}`;
+  return hp.host.includes(':') ? `[${hp.host}]:${hp.port}` : `${hp.host}:${hp.port}`;
 }
 
 /**
