@@ -33,3 +33,11 @@ test('managed mode’s on-demand loader offers exactly the built-in transports, 
     assert.equal((await builtinLoader.load([name])).get(name), eager.get(name));
   }
 });
+
+test('a registry handed to managed mode acts as a loader of its own transports', async () => {
+  const { registryLoader } = await import('../src/transports/builtin-loader.js');
+  const r = new TransportRegistry([fake('obfs4')]);
+  const loader = registryLoader(r);
+  assert.deepEqual(loader.names, ['obfs4']);
+  assert.equal((await loader.load(['obfs4'])).get('obfs4'), r.get('obfs4'));
+});

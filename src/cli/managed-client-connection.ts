@@ -1,64 +1,32 @@
 /**
- * Managed client (obfs4proxy's clientSetup/clientHandler): one SOCKS listener on 127.0.0.1 per
- * requested transport steppe has, reported with CMETHOD. Each SOCKS connection carries the
- * bridge's address and the Bridge line's args; steppe connects (directly or through
- * TOR_PT_PROXY), runs the transport handshake, and only then answers the SOCKS request.
+ * A managed client's connections (obfs4proxy's clientHandler), imported by the first one that
+ * arrives (managed-client.ts): SOCKS, the upstream proxy protocols and the transport stay out
+ * of a client that tor starts but never uses.
  */
 import type { Socket } from 'node:net';
 import type { Duplex } from 'node:stream';
 import { publishConnectionClosed, publishConnectionOpened } from '../diagnostics.js';
 import { InvalidArgsError, PtError } from '../errors.js';
 import { formatHostPort } from '../net/address.js';
-import { listenTcp } from '../net/listen.js';
-import { connectTcp, formatProxy, type ProxyConfig } from '../net/proxy.js';
+import { connectTcp, type ProxyConfig } from '../net/proxy.js';
 import type { ClientConfig } from '../pt/env.js';
 import { serveSocks } from '../socks/server.js';
 import type { ClientFactory } from '../transports/types.js';
-import { managedAcceptErrors, type ManagedContext } from './managed-context.js';
+import type { ManagedContext } from './managed-context.js';
 
-/** Starts the listeners and writes CMETHOD lines; returns how many transports launched. */
-export async function startClient(
+/**
+ * The handler of one transport's SOCKS listener: each connection carries the bridge's address
+ * and the Bridge line's args; steppe connects (directly or through TOR_PT_PROXY), runs the
+ * transport handshake, and only then answers the SOCKS request.
+ */
+export function clientHandler(
   ctx: ManagedContext,
   config: ClientConfig,
   proxy: ProxyConfig | null,
-): Promise<number> {
-  const { writer, logger, registry } = ctx;
-  let launched = 0;
-  for (const name of config.transports) {
-    const transport = registry.get(name);
-    if (transport === undefined) {
-      // pt-spec §3.3.2: unknown transports are ignored, not answered with CMETHOD-ERROR.
-      logger.info(`${name} - not a transport steppe has; ignored`);
-      continue;
-    }
-    let factory: ClientFactory;
-    try {
-      factory = transport.createClient({
-        stateDir: config.stateDir,
-        warn: (m) => logger.warn(`${name} - ${m}`),
-      });
-    } catch (e) {
-      writer.cmethodError(name, `cannot set up the ${name} client: ${(e as Error).message}`);
-      continue;
-    }
-    try {
-      const listener = await listenTcp({
-        host: '127.0.0.1',
-        port: 0,
-        acceptErrors: managedAcceptErrors(ctx, name),
-        onConnection: (s) => handleClient(ctx, config, proxy, factory, name, s),
-      });
-      ctx.lifecycle.addListener(listener);
-      writer.cmethod(name, 'socks5', listener.address);
-      logger.info(`${name} - registered listener: ${formatHostPort(listener.address)}`);
-      launched += 1;
-    } catch (e) {
-      writer.cmethodError(name, (e as Error).message);
-    }
-  }
-  writer.cmethodsDone();
-  if (proxy !== null) logger.info(`using upstream proxy ${formatProxy(proxy)}`);
-  return launched;
+  factory: ClientFactory,
+  name: string,
+): (socket: Socket) => void {
+  return (socket) => handleClient(ctx, config, proxy, factory, name, socket);
 }
 
 function handleClient(

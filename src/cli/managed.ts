@@ -20,13 +20,11 @@ import {
 } from '../pt/env.js';
 import { Lifecycle } from '../pt/lifecycle.js';
 import { flushStdout, PtWriter, stdoutSink, type LineSink } from '../pt/writer.js';
-import type { TransportLoader } from '../transports/builtin-loader.js';
+import { registryLoader, type TransportLoader } from '../transports/builtin-loader.js';
 import { TransportRegistry } from '../transports/registry.js';
 import { IMPLEMENTATION, VERSION } from '../version.js';
 import { OperatorNotices, type ManagedContext } from './managed-context.js';
 import { FlagError, MANAGED_USAGE, parseManagedFlags, type ManagedFlags } from './managed-flags.js';
-import { startManagedMetrics } from './managed-metrics.js';
-import { StatsBook } from '../tunnel/stats-book.js';
 
 export { isManagedInvocation } from './managed-flags.js';
 
@@ -121,24 +119,24 @@ export async function runManaged(argv: readonly string[], deps: ManagedDeps): Pr
   });
   lifecycle.start();
 
-  const registry =
-    deps.registry instanceof TransportRegistry
-      ? deps.registry
-      : await deps.registry.load(config.transports);
-  const available =
-    deps.registry instanceof TransportRegistry ? deps.registry.names() : deps.registry.names;
+  const transports =
+    deps.registry instanceof TransportRegistry ? registryLoader(deps.registry) : deps.registry;
 
   writer.version();
-  const stats = flags.metrics === null ? null : new StatsBook(config.role);
+  // The counters and the metrics endpoint are imported only when --metrics asks for them.
+  const stats =
+    flags.metrics === null
+      ? null
+      : new (await import('../tunnel/stats-book.js')).StatsBook(config.role);
   const ctx: ManagedContext = {
     writer,
     logger: log,
     lifecycle,
-    registry,
     operator: new OperatorNotices(writer),
     stats,
   };
   if (stats !== null) {
+    const { startManagedMetrics } = await import('./managed-metrics.js');
     const metrics = await startManagedMetrics(flags, stats, writer, log);
     if (metrics !== null) lifecycle.addListener(metrics);
   }
@@ -162,18 +160,21 @@ export async function runManaged(argv: readonly string[], deps: ManagedDeps): Pr
     // Each role imports only its own side (SOCKS and upstream proxies, or the Extended ORPort):
     // every module loaded at start is resident for the life of the process.
     const { startClient } = await import('./managed-client.js');
-    launched = await startClient(ctx, config, proxy);
+    launched = await startClient(ctx, config, proxy, transports);
   } else {
     writer.statusVersion(IMPLEMENTATION, VERSION);
     const { startServer } = await import('./managed-server.js');
-    launched = await startServer(ctx, config, { count: flags.workers, argv });
+    // A bridge loads its transports now: their state and options are checked at start, and
+    // their args go in SMETHOD. A client imports each on its first connection instead.
+    const registry = await transports.load(config.transports);
+    launched = await startServer(ctx, config, registry, { count: flags.workers, argv });
   }
 
   if (launched === 0) {
     const requested = config.transports.join(',');
     writer.log(
       'error',
-      `steppe ${VERSION} started none of the requested transports (${requested}); it has: ${available.join(', ')}`,
+      `steppe ${VERSION} started none of the requested transports (${requested}); it has: ${transports.names.join(', ')}`,
     );
     log.error(`no transport launched (requested ${requested})`);
     lifecycle.dispose();

@@ -15,7 +15,7 @@ import { builtinLoader } from '../transports/builtin-loader.js';
 import type { ServerFactory, SharedReplayFilter } from '../transports/types.js';
 import { StatsBook } from '../tunnel/stats-book.js';
 import { createTunnelHandler, type ForwardTarget } from '../tunnel/server.js';
-import { handleServer } from '../cli/managed-server.js';
+import { handleServer } from '../cli/managed-server-connection.js';
 import type { ManagedContext } from '../cli/managed-context.js';
 import { parseManagedFlags } from '../cli/managed-flags.js';
 import { LOG_FILE_NAME } from '../cli/managed.js';
@@ -87,13 +87,13 @@ async function startManaged(
     onExit: () => process.exit(0),
   });
   stats = plan.metrics ? new StatsBook('server') : null;
+  // Only the transports tor asked for, as the primary: each is resident in every worker.
+  const registry = await builtinLoader.load(config.transports);
   const ctx: ManagedContext = {
     // Never written to: tor hears from the primary only.
     writer: new PtWriter(() => undefined),
     logger,
     lifecycle,
-    // Only the transports tor asked for, as the primary: each is resident in every worker.
-    registry: await builtinLoader.load(config.transports),
     operator: {
       notify: (severity, message) => {
         if (severity === 'warning' || severity === 'error' || severity === 'notice')
@@ -105,7 +105,7 @@ async function startManaged(
   };
   const factories = new Map<string, ServerFactory>();
   for (const bind of config.bindAddrs) {
-    const transport = ctx.registry.get(bind.transport);
+    const transport = registry.get(bind.transport);
     if (transport === undefined || factories.has(bind.transport)) continue;
     // The primary serves it itself (its replay state is not shared): no connection comes here.
     if (!servesInWorkers(bind.transport)) continue;

@@ -26,6 +26,11 @@ export interface TransportLoader {
   load(wanted: readonly string[]): Promise<TransportRegistry>;
 }
 
+/** A loader over transports already in memory (tests, or an embedder's own registry). */
+export function registryLoader(registry: TransportRegistry): TransportLoader {
+  return { names: registry.names(), load: () => Promise.resolve(registry) };
+}
+
 export const builtinLoader: TransportLoader = {
   names: Object.keys(LOADERS),
   async load(wanted: readonly string[]): Promise<TransportRegistry> {
