@@ -96,11 +96,12 @@ export class Obfs4ServerFactory implements ServerFactory {
   readonly transportName = 'obfs4';
   readonly state: ServerState;
   readonly clientArgs: PtArgs;
-  /** The per-bridge close delay for failed handshakes, derived from the drbg-seed like obfs4proxy's. */
-  readonly closeDelayMs: number;
   readonly #opts: Obfs4ServerOptions;
   readonly #replay: ReplayStore | null;
-  readonly #dists: Distributions;
+  // Both derived from the drbg-seed by the first connection: the HashDrbg compiles its
+  // WebAssembly on first use, ~1 MiB of a bridge's start RSS that tor may never need.
+  #closeDelayMs: number | undefined;
+  #dists: Distributions | undefined;
 
   /** The filter this factory owns (null in a worker, whose checks go to opts.sharedReplay). */
   get replayFilter(): ReplayStore | undefined {
@@ -112,8 +113,12 @@ export class Obfs4ServerFactory implements ServerFactory {
     this.#replay = replay;
     this.#opts = opts;
     this.clientArgs = ptArgs({ cert: encodeCert(state), 'iat-mode': state.iatMode });
-    this.closeDelayMs = opts.closeDelayMs ?? closeDelaySeconds(state.drbgSeed) * 1000;
-    this.#dists = Distributions.forServer(state.drbgSeed, state.iatMode);
+    this.#closeDelayMs = opts.closeDelayMs;
+  }
+
+  /** The per-bridge close delay for failed handshakes, derived from the drbg-seed like obfs4proxy's. */
+  get closeDelayMs(): number {
+    return (this.#closeDelayMs ??= closeDelaySeconds(this.state.drbgSeed) * 1000);
   }
 
   /** The bridge's `cert=` value. */
@@ -146,7 +151,7 @@ export class Obfs4ServerFactory implements ServerFactory {
       handshake,
       drbgSeed: this.state.drbgSeed,
       iatMode: this.state.iatMode,
-      dists: this.#dists,
+      dists: (this.#dists ??= Distributions.forServer(this.state.drbgSeed, this.state.iatMode)),
       timeoutMs,
       closeDeadline: Date.now() + timeoutMs + this.closeDelayMs,
       signal: opts.signal,
