@@ -1,5 +1,6 @@
 // X25519 over libsodium, plus obfs4's identity-key derivation (protocols.md §2.1).
-import { scalarmult, scalarmultBase } from './sodium.js';
+import { createPrivateKey, createPublicKey } from 'node:crypto';
+import { scalarmult } from './sodium.js';
 import { sha512 } from './hmac.js';
 import { randomBytes, systemRandom, type RandomSource } from './random.js';
 
@@ -36,12 +37,24 @@ export function x25519(scalar: Uint8Array, point: Uint8Array): Uint8Array | null
   return acc === 0 ? null : out;
 }
 
-/** X25519(scalar, 9): the standard public key of `scalar` (clamped internally). */
+/** RFC 8410 PKCS#8 wrapping of a raw X25519 private key: this prefix, then the 32 bytes. */
+const PKCS8_X25519_PREFIX = Buffer.from('302e020100300506032b656e04220420', 'hex');
+
+/**
+ * X25519(scalar, 9): the standard public key of `scalar` (clamped internally, RFC 7748). Only
+ * identities need it, so it is OpenSSL's (node:crypto) rather than libsodium's: a bridge that
+ * reads its obfs4_state.json at start then loads libsodium's addon only for its first
+ * connection (~0.9 MiB of start RSS, measured).
+ */
 export function x25519Base(scalar: Uint8Array): Uint8Array {
   check32('scalar', scalar);
-  const out = new Uint8Array(X25519_KEY_LENGTH);
-  scalarmultBase(out, scalar);
-  return out;
+  const key = createPrivateKey({
+    key: Buffer.concat([PKCS8_X25519_PREFIX, scalar]),
+    format: 'der',
+    type: 'pkcs8',
+  });
+  const spki = createPublicKey(key).export({ format: 'der', type: 'spki' });
+  return new Uint8Array(spki.subarray(spki.length - X25519_KEY_LENGTH));
 }
 
 /**
