@@ -765,8 +765,12 @@ async function oneConnectionPhase(
           record(c, 'hs.p50', median(hs.latenciesMs));
           record(c, 'hs.cpu.client', hs.cpuMsPerConn.client);
           record(c, 'hs.cpu.server', hs.cpuMsPerConn.server);
+          const { client: cc, server: sc } = hs.cpuMsPerConn;
+          const cpu = Number.isFinite(cc)
+            ? `, CPU per connection client ${cc.toFixed(2)} ms server ${sc.toFixed(2)} ms`
+            : '';
           progress(
-            `${c.label} handshakes: ${hs.perSecond.toFixed(0)}/s, median ${median(hs.latenciesMs).toFixed(1)} ms, CPU per connection client ${hs.cpuMsPerConn.client.toFixed(2)} ms server ${hs.cpuMsPerConn.server.toFixed(2)} ms`,
+            `${c.label} handshakes: ${hs.perSecond.toFixed(0)}/s, median ${median(hs.latenciesMs).toFixed(1)} ms${cpu}`,
           );
           const died = death();
           if (died !== undefined) throw new Error(`died during the measurement: ${died}`);
