@@ -355,14 +355,10 @@ function lowOrderSumToRepresentative(
   k: number,
   tweak: number,
 ): { publicKey: Uint8Array; representative: Uint8Array } | null {
+  // L[0] is the identity: the sum is P itself, no x needed.
+  if (k === 0) return dirtyToRepresentative(pk, tweak);
   const f = fieldSlots();
   f.fromBytes(Y, pk, 0x7f);
-  if (k === 0) {
-    // L[0] is the identity: the sum is P itself, no x needed.
-    f.add(N, K_ONE, Y);
-    f.sub(D, K_ONE, Y);
-    return representativeOfND(f, tweak);
-  }
   // Decompression (RFC 8032 §5.1.3): x² = (y² - 1)/(d·y² + 1) = u/v; x = u·v³·(u·v⁷)^((p-5)/8),
   // times sqrt(-1) when v·x² = -u; then the sign of x from bit 255.
   const X1 = E;
