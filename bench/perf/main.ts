@@ -787,6 +787,16 @@ async function oneConnectionPhase(
 }
 
 /**
+ * The side that is steppe, for the phases whose server only steppe has; undefined (and a note
+ * in the report saying why the phase was skipped) when neither side is.
+ */
+function steppeSide(cfg: Config, phase: string, why: string): Impl | undefined {
+  const steppe = [cfg.a, cfg.b].find((i) => i.name === 'steppe');
+  if (steppe === undefined) notes.push(`${phase} skipped: neither side is steppe (${why})`);
+  return steppe;
+}
+
+/**
  * ScrambleSuit, where only the server can be steppe (obfs4proxy has no ScrambleSuit server): A is
  * the steppe pair, B the obfs4proxy client against the same steppe server build. The ratio A/B
  * is steppe's client against obfs4proxy's; the server's cost is in both. Handshakes reuse the
@@ -800,13 +810,8 @@ async function scramblesuitPhase(
   metrics: MetricSet,
   stopGraceMs: number,
 ): Promise<void> {
-  const steppe = [cfg.a, cfg.b].find((i) => i.name === 'steppe');
-  if (steppe === undefined) {
-    notes.push(
-      'scramblesuit skipped: neither side is steppe (obfs4proxy has no scramblesuit server)',
-    );
-    return;
-  }
+  const steppe = steppeSide(cfg, 'scramblesuit', 'obfs4proxy has no scramblesuit server');
+  if (steppe === undefined) return;
   const reference = [cfg.a, cfg.b].find((i) => i.name !== 'steppe') ?? obfs4proxyImpl();
   const a = new Slot(steppe, steppe, 0, orPort, stopGraceMs, 'scramblesuit');
   const b = new Slot(reference, steppe, 0, orPort, stopGraceMs, 'scramblesuit');
@@ -845,11 +850,8 @@ async function webtunnelPhase(
   metrics: MetricSet,
   stopGraceMs: number,
 ): Promise<void> {
-  const steppe = [cfg.a, cfg.b].find((i) => i.name === 'steppe');
-  if (steppe === undefined) {
-    notes.push('webtunnel skipped: neither side is steppe (no other webtunnel server exists here)');
-    return;
-  }
+  const steppe = steppeSide(cfg, 'webtunnel', 'no other webtunnel server exists here');
+  if (steppe === undefined) return;
   const tls = await makeBenchTls();
   const serverPort = await freePort();
   let front: TlsFront;
