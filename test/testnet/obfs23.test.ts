@@ -4,7 +4,7 @@
 //
 // Slow (20–40 s a run): runs when CI=true or STEPPE_TESTNET=1.
 import { test } from 'node:test';
-import { assertOk, OBFS4PROXY, runTestnet, skip, STEPPE } from './support.js';
+import { assertOk, OBFS4PROXY, runTestnet, skip, STEPPE, TESTNET_TIMEOUT_MS } from './support.js';
 
 const sides: Array<[string, string, string]> = [
   ['steppe client, steppe bridge', STEPPE, STEPPE],
@@ -14,7 +14,7 @@ const sides: Array<[string, string, string]> = [
 
 for (const transport of ['obfs3', 'obfs2']) {
   for (const [name, client, bridge] of sides) {
-    test(`tor testnet: ${transport}, ${name}`, { skip, timeout: 480_000 }, async () => {
+    test(`tor testnet: ${transport}, ${name}`, { skip, timeout: TESTNET_TIMEOUT_MS }, async () => {
       const what = `${transport}, ${name}`;
       assertOk(
         await runTestnet({ TRANSPORT: transport, CLIENT_PT: client, BRIDGE_PT: bridge }),

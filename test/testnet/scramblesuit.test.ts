@@ -5,7 +5,7 @@
 //
 // Slow (20–40 s a run): runs when CI=true or STEPPE_TESTNET=1.
 import { test } from 'node:test';
-import { assertOk, OBFS4PROXY, runTestnet, skip, STEPPE } from './support.js';
+import { assertOk, OBFS4PROXY, runTestnet, skip, STEPPE, TESTNET_TIMEOUT_MS } from './support.js';
 
 const PASSWORD = 'MFRGGZDFMZTWQ2LKNNWG23TPOBYXE43U';
 
@@ -22,7 +22,7 @@ const runs: Array<[string, Record<string, string>]> = [
 ];
 
 for (const [name, env] of runs) {
-  test(`tor testnet: scramblesuit, ${name}`, { skip, timeout: 480_000 }, async () => {
+  test(`tor testnet: scramblesuit, ${name}`, { skip, timeout: TESTNET_TIMEOUT_MS }, async () => {
     const what = `scramblesuit, ${name}`;
     assertOk(await runTestnet({ TRANSPORT: 'scramblesuit', BRIDGE_PT: STEPPE, ...env }), what);
   });

@@ -14,7 +14,15 @@ import assert from 'node:assert/strict';
 import { chmod, mkdtemp, rm, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { assertOk, missing, OBFS4PROXY, runTestnet, skip, STEPPE } from './support.js';
+import {
+  assertOk,
+  missing,
+  OBFS4PROXY,
+  runTestnet,
+  skip,
+  STEPPE,
+  TESTNET_TIMEOUT_MS,
+} from './support.js';
 import { startHttpConnectProxy, startSocksProxy, type TestProxy } from '../net/support/proxies.js';
 
 async function proxyRun(kind: 'socks5' | 'http'): Promise<void> {
@@ -73,18 +81,18 @@ for (const iat of ['0', '1']) {
 }
 
 for (const [name, env] of matrix) {
-  test(`tor testnet: ${name}`, { skip, timeout: 480_000 }, async () => {
+  test(`tor testnet: ${name}`, { skip, timeout: TESTNET_TIMEOUT_MS }, async () => {
     assertOk(await runTestnet(env), name);
   });
 }
 
 test(
   'tor testnet: steppe client through a SOCKS5 proxy (TOR_PT_PROXY)',
-  { skip, timeout: 480_000 },
+  { skip, timeout: TESTNET_TIMEOUT_MS },
   () => proxyRun('socks5'),
 );
 test(
   'tor testnet: steppe client through an HTTP CONNECT proxy (TOR_PT_PROXY)',
-  { skip, timeout: 480_000 },
+  { skip, timeout: TESTNET_TIMEOUT_MS },
   () => proxyRun('http'),
 );

@@ -13,7 +13,14 @@ import { createServer } from 'node:net';
 import { haveNginx, startNginx } from '../_support/nginx.js';
 import { HOST, makePki, SECRET } from '../transports/webtunnel/support.js';
 import { readmeNginxLocation } from '../transports/webtunnel/readme-nginx.js';
-import { assertOk, CI, runTestnet, skip as testnetSkip, STEPPE } from './support.js';
+import {
+  assertOk,
+  CI,
+  runTestnet,
+  skip as testnetSkip,
+  STEPPE,
+  TESTNET_TIMEOUT_MS,
+} from './support.js';
 
 const skip: string | false =
   testnetSkip !== false ? testnetSkip : haveNginx() || CI ? false : '/usr/sbin/nginx is missing';
@@ -39,7 +46,7 @@ async function freeBlock(): Promise<number> {
 
 test(
   'tor testnet: webtunnel, steppe client → nginx (TLS) → steppe server → tor bridge',
-  { skip, timeout: 480_000 },
+  { skip, timeout: TESTNET_TIMEOUT_MS },
   async () => {
     assert.ok(haveNginx(), 'nginx is installed (apt-get install nginx)');
     const pki = await makePki();
