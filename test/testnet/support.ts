@@ -40,6 +40,8 @@ export interface RunResult {
   code: number | null;
   output: string;
   result: string;
+  /** The failed run before this one, when runTestnet ran run.sh twice. */
+  earlier?: RunResult;
 }
 
 /**
@@ -67,12 +69,13 @@ function basePortBelowEphemeral(): number {
  * log; a PT that breaks the run every time still fails the test.
  */
 export async function runTestnet(env: Record<string, string>): Promise<RunResult> {
-  let retried = false;
+  let earlier: RunResult | undefined;
   for (let attempt = 1; ; attempt++) {
     const r = await runTestnetOnce({ BASE_PORT: String(basePortBelowEphemeral()), ...env });
     if (attempt < 5 && /some port in \d+\.\.\d+ is busy/.test(r.output)) continue;
-    if (passed(r) || retried) return r;
-    retried = true;
+    if (earlier !== undefined) return { ...r, earlier };
+    if (passed(r)) return r;
+    earlier = r;
     console.log(`testnet run failed, running it once more on a new network:\n${summary(r)}`);
   }
 }
