@@ -47,19 +47,16 @@ async function proxyRun(kind: 'socks5' | 'http'): Promise<void> {
     assertOk(r, `steppe client via ${kind} proxy`);
     // Every connection the client PT made went through the proxy, to the bridge's obfs4 port
     // (of this run, or of the failed one before it when runTestnet ran run.sh twice).
-    const bridgePort = (output: string): string | undefined =>
-      /bridge line: Bridge obfs4 127\.0\.0\.1:(\d+)/.exec(output)?.[1];
-    const obfs4Port = bridgePort(r.output);
-    assert.ok(obfs4Port !== undefined, 'run.sh printed the bridge line');
-    const earlierPort = r.earlier === undefined ? undefined : bridgePort(r.earlier.output);
-    const ports = new Set(earlierPort === undefined ? [obfs4Port] : [obfs4Port, earlierPort]);
+    const bridgeTarget = (output: string): string | undefined => {
+      const port = /bridge line: Bridge obfs4 127\.0\.0\.1:(\d+)/.exec(output)?.[1];
+      return port === undefined ? undefined : `127.0.0.1:${port}`;
+    };
+    const target = bridgeTarget(r.output);
+    assert.ok(target !== undefined, 'run.sh printed the bridge line');
+    const earlierTarget = r.earlier === undefined ? undefined : bridgeTarget(r.earlier.output);
+    const targets = new Set(earlierTarget === undefined ? [target] : [target, earlierTarget]);
     assert.ok(proxy.targets.length >= 1, 'the proxy carried the client PT connection');
-    for (const t of proxy.targets) {
-      assert.ok(
-        ports.has(/^127\.0\.0\.1:(\d+)$/.exec(t)?.[1] ?? ''),
-        `${t} is the bridge's obfs4 port`,
-      );
-    }
+    for (const t of proxy.targets) assert.ok(targets.has(t), `${t} is the bridge's obfs4 port`);
   } finally {
     await proxy?.close();
     await rm(dir, { recursive: true, force: true });
