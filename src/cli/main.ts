@@ -1,23 +1,23 @@
 #!/usr/bin/env node
 /**
- * Composition root of the `steppe` command. Started by tor with TOR_PT_MANAGED_TRANSPORT_VER in
- * its environment (and usually no arguments) it runs as a managed pluggable transport, like
- * obfs4proxy; otherwise it is a command-line tool with subcommands.
+ * Composition root of the `steppe` command as ES modules. Started by tor with
+ * TOR_PT_MANAGED_TRANSPORT_VER in its environment (and usually no arguments) it runs as a managed
+ * pluggable transport, like obfs4proxy; otherwise it is a command-line tool with subcommands.
+ * bin/steppe comes here for subcommands only: it runs managed mode from the bundle (entry.ts).
  *
  * Modules are imported on the path that needs them: managed mode is what tor starts (often on
  * small routers) and should not pay for the censor bench, the QR encoder or the metrics client.
  */
-import { isManagedInvocation, runManagedCli } from './managed.js';
+import { isManagedInvocation } from './managed-flags.js';
 
 const argv = process.argv.slice(2);
 
 if (isManagedInvocation(argv, process.env)) {
-  // Only the transports tor asks for are imported (builtin-loader.ts).
-  const { builtinLoader } = await import('../transports/builtin-loader.js');
-  const jit = await startWithoutTurbofan();
+  const [{ runManagedCli }, { builtinLoader }] = await Promise.all([
+    import('./managed.js'),
+    import('../transports/builtin-loader.js'),
+  ]);
   await runManagedCli(argv, { registry: builtinLoader });
-  // Started (or exiting): connections get the optimising compiler as always.
-  jit?.setFlagsFromString('--turbofan');
 } else {
   const [{ Command }, { VERSION }, ...commands] = await Promise.all([
     import('commander'),
@@ -40,19 +40,4 @@ if (isManagedInvocation(argv, process.env)) {
   // Each subcommand lives in its own module and registers itself here.
   for (const register of commands) register(program);
   await program.parseAsync(process.argv);
-}
-
-/**
- * Turns V8's optimising compiler off until managed mode has started, unless the node command
- * line sets JIT flags itself. The start resolves a few dozen ES modules, enough for V8 to
- * optimise Node's own URL-to-path helpers, and running TurboFan once faults ~3.7 MiB of the node
- * binary's code into the process (measured: a managed obfs4 client 50.1 → 46.3 MiB). Nothing of the
- * start is worth optimising; hot paths are compiled as before once connections arrive.
- */
-async function startWithoutTurbofan(): Promise<typeof import('node:v8') | null> {
-  const nodeFlags = [...process.execArgv, process.env['NODE_OPTIONS'] ?? ''].join(' ');
-  if (/--(no-)?(opt|turbofan|jitless|maglev|sparkplug|always-)/.test(nodeFlags)) return null;
-  const v8 = await import('node:v8');
-  v8.setFlagsFromString('--no-turbofan');
-  return v8;
 }
