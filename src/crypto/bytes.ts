@@ -1,6 +1,6 @@
 // Small byte helpers shared by the crypto layer and the transports. Everything works on plain
 // Uint8Array so that callers can pass Buffers or subarrays without copying.
-import { timingSafeEqual } from 'node:crypto';
+import { nodeCrypto } from './node-crypto.js';
 
 const HEX_RE = /^(?:[0-9a-fA-F]{2})*$/;
 
@@ -41,7 +41,7 @@ export function concatBytes(...parts: Uint8Array[]): Uint8Array {
  */
 export function ctEqual(a: Uint8Array, b: Uint8Array): boolean {
   if (a.length !== b.length) return false;
-  return timingSafeEqual(a, b);
+  return nodeCrypto().timingSafeEqual(a, b);
 }
 
 function checkOffset(buf: Uint8Array, off: number, width: number): void {

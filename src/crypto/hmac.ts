@@ -1,6 +1,6 @@
 // Hash and MAC wrappers over native code (OpenSSL through node:crypto, libsodium). Variadic parts
 // let callers MAC a concatenation (X' ‖ P_C ‖ M_C ‖ E) without building the concatenation first.
-import { createHash, createHmac } from 'node:crypto';
+import { nodeCrypto } from './node-crypto.js';
 import { hashSha512 } from './sodium.js';
 
 function digestOf(h: { digest(): Buffer }): Uint8Array {
@@ -10,14 +10,14 @@ function digestOf(h: { digest(): Buffer }): Uint8Array {
 
 /** HMAC-SHA256(key, parts[0] ‖ parts[1] ‖ …), 32 bytes. */
 export function hmacSha256(key: Uint8Array, ...parts: Uint8Array[]): Uint8Array {
-  const h = createHmac('sha256', key);
+  const h = nodeCrypto().createHmac('sha256', key);
   for (const p of parts) h.update(p);
   return digestOf(h);
 }
 
 /** SHA-256 of the concatenation of `parts`, 32 bytes. */
 export function sha256(...parts: Uint8Array[]): Uint8Array {
-  const h = createHash('sha256');
+  const h = nodeCrypto().createHash('sha256');
   for (const p of parts) h.update(p);
   return digestOf(h);
 }

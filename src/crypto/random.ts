@@ -1,4 +1,4 @@
-import { randomFillSync } from 'node:crypto';
+import { nodeCrypto } from './node-crypto.js';
 
 /**
  * Where a component gets its random bytes. Injected so that handshakes can replay known-answer
@@ -24,11 +24,11 @@ let poolPos = pool.length;
 export const systemRandom: RandomSource = {
   fill(out: Uint8Array): void {
     if (out.length > POOL_MAX_DRAW) {
-      randomFillSync(out);
+      nodeCrypto().randomFillSync(out);
       return;
     }
     if (poolPos + out.length > pool.length) {
-      randomFillSync(pool);
+      nodeCrypto().randomFillSync(pool);
       poolPos = 0;
     }
     const end = poolPos + out.length;

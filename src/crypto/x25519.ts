@@ -1,8 +1,9 @@
 // X25519 over libsodium, plus obfs4's identity-key derivation (protocols.md §2.1).
-import { createPrivateKey, createPublicKey } from 'node:crypto';
 import { scalarmult } from './sodium.js';
 import { sha512 } from './hmac.js';
 import { randomBytes, systemRandom, type RandomSource } from './random.js';
+import { withoutTurbofan } from './without-turbofan.js';
+import { x25519BaseLadder } from './x25519-ladder.js';
 
 /** X25519 scalar, point and shared-secret length. */
 export const X25519_KEY_LENGTH = 32;
@@ -37,24 +38,21 @@ export function x25519(scalar: Uint8Array, point: Uint8Array): Uint8Array | null
   return acc === 0 ? null : out;
 }
 
-/** RFC 8410 PKCS#8 wrapping of a raw X25519 private key: this prefix, then the 32 bytes. */
-const PKCS8_X25519_PREFIX = Buffer.from('302e020100300506032b656e04220420', 'hex');
+let baseCalls = 0;
 
 /**
  * X25519(scalar, 9): the standard public key of `scalar` (clamped internally, RFC 7748). Only
- * identities need it, so it is OpenSSL's (node:crypto) rather than libsodium's: a bridge that
- * reads its obfs4_state.json at start then loads libsodium's addon only for its first
- * connection (~0.9 MiB of start RSS, measured).
+ * identities need it, at start and in `keygen`, so it is the plain-JavaScript ladder of
+ * x25519-ladder.ts rather than a library: a bridge that reads its obfs4_state.json loads neither
+ * node:crypto nor libsodium's addon before its first connection. The first call of a process,
+ * the one a bridge makes at start, runs without TurboFan (without-turbofan.ts); later ones (tests,
+ * tools making many identities) are optimised as usual.
  */
 export function x25519Base(scalar: Uint8Array): Uint8Array {
   check32('scalar', scalar);
-  const key = createPrivateKey({
-    key: Buffer.concat([PKCS8_X25519_PREFIX, scalar]),
-    format: 'der',
-    type: 'pkcs8',
-  });
-  const spki = createPublicKey(key).export({ format: 'der', type: 'spki' });
-  return new Uint8Array(spki.subarray(spki.length - X25519_KEY_LENGTH));
+  return baseCalls++ === 0
+    ? withoutTurbofan(() => x25519BaseLadder(scalar))
+    : x25519BaseLadder(scalar);
 }
 
 /**
