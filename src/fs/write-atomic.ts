@@ -1,4 +1,4 @@
-import { unlinkSync } from 'node:fs';
+import { renameSync, unlinkSync, writeFileSync } from 'node:fs';
 import { rename, unlink, writeFile } from 'node:fs/promises';
 
 /**
@@ -40,5 +40,26 @@ export async function writeFileAtomic(path: string, data: string): Promise<void>
     throw err;
   } finally {
     pending.delete(tmp);
+  }
+}
+
+/**
+ * writeFileAtomic with synchronous calls, for the few small files a PT writes while it starts
+ * (obfs4_state.json, obfs4_bridgeline.txt): the promise API allocates a FileHandle and promise
+ * chains per file, which measured ~0.5 MiB of a managed bridge's start RSS; blocking for two
+ * small writes before tor hears SMETHODS DONE costs nothing.
+ */
+export function writeFileAtomicSync(path: string, data: string): void {
+  const tmp = `${path}.tmp-${process.pid}`;
+  try {
+    writeFileSync(tmp, data, { mode: 0o600 });
+    renameSync(tmp, path);
+  } catch (err) {
+    try {
+      unlinkSync(tmp);
+    } catch {
+      // never created, or already renamed
+    }
+    throw err;
   }
 }

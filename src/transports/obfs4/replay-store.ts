@@ -17,13 +17,20 @@ const SAVE_DELAY_MS = 2_000;
 
 export class ReplayStore {
   readonly #path: string;
-  #filter: ReplayFilter;
+  readonly #filterOpts: { ttlMs?: number };
+  /**
+   * The filter read from the file, or null until the first handshake makes a fresh one: a fresh
+   * filter draws its SipHash key from the OS generator, and a bridge tor starts should not load
+   * node:crypto before anyone connects.
+   */
+  #filter: ReplayFilter | null;
   #timer: NodeJS.Timeout | null = null;
   #saving: Promise<void> = Promise.resolve();
 
-  private constructor(path: string, filter: ReplayFilter) {
+  private constructor(path: string, filter: ReplayFilter | null, filterOpts: { ttlMs?: number }) {
     this.#path = path;
     this.#filter = filter;
+    this.#filterOpts = filterOpts;
   }
 
   /**
@@ -37,19 +44,19 @@ export class ReplayStore {
   ): Promise<ReplayStore> {
     const path = join(stateDir, opts.file ?? REPLAY_FILE);
     const filterOpts = opts.ttlMs === undefined ? {} : { ttlMs: opts.ttlMs };
-    let filter = new ReplayFilter(filterOpts);
+    let filter: ReplayFilter | null = null;
     try {
       const snap = JSON.parse(await readFile(path, 'utf8')) as ReplayFilterSnapshot;
       filter = ReplayFilter.fromSnapshot(snap, nowMs, filterOpts);
     } catch {
       // absent or damaged: start empty, exactly like a reference server
     }
-    return new ReplayStore(path, filter);
+    return new ReplayStore(path, filter, filterOpts);
   }
 
   /** Same contract as ReplayFilter.testAndSet; schedules a save when a new entry was added. */
   testAndSet(nowMs: number, buf: Uint8Array): boolean {
-    const seen = this.#filter.testAndSet(nowMs, buf);
+    const seen = (this.#filter ??= new ReplayFilter(this.#filterOpts)).testAndSet(nowMs, buf);
     if (!seen && this.#timer === null) {
       this.#timer = setTimeout(() => void this.flush(), SAVE_DELAY_MS);
       this.#timer.unref();
@@ -61,6 +68,8 @@ export class ReplayStore {
   flush(): Promise<void> {
     if (this.#timer !== null) clearTimeout(this.#timer);
     this.#timer = null;
+    // Nothing read and no handshake since: there is nothing to keep.
+    if (this.#filter === null) return this.#saving;
     const data = JSON.stringify(this.#filter.snapshot());
     this.#saving = this.#saving.then(async () => {
       try {

@@ -9,7 +9,7 @@
  *
  * Also the client side of the same facts: `cert=` is base64(NODEID ‖ B) without its "==".
  */
-import { mkdir } from 'node:fs/promises';
+import { mkdirSync } from 'node:fs';
 import { join } from 'node:path';
 import { bytesToHex, hexToBytes } from '../../crypto/bytes.js';
 import { DRBG_SEED_LENGTH } from '../../crypto/drbg.js';
@@ -17,7 +17,7 @@ import { randomBytes, type RandomSource } from '../../crypto/random.js';
 import { identityFromPrivate, newIdentityKeypair } from '../../crypto/x25519.js';
 import { InvalidArgsError, PtError } from '../../errors.js';
 import { readStateFile } from '../../fs/read-state.js';
-import { writeFileAtomic } from '../../fs/write-atomic.js';
+import { writeFileAtomicSync } from '../../fs/write-atomic.js';
 import {
   argValue,
   ptArgs,
@@ -299,9 +299,10 @@ export async function loadServerState(
     if (iatOverride !== undefined) st = { ...st, iatMode: iatOverride };
   }
   try {
-    await mkdir(stateDir, { recursive: true, mode: 0o700 });
-    await writeFileAtomic(join(stateDir, STATE_FILE), serializeState(st));
-    await writeFileAtomic(join(stateDir, BRIDGE_LINE_FILE), bridgeLineFile(st));
+    // Synchronous: these are a start's writes (writeFileAtomicSync says why).
+    mkdirSync(stateDir, { recursive: true, mode: 0o700 });
+    writeFileAtomicSync(join(stateDir, STATE_FILE), serializeState(st));
+    writeFileAtomicSync(join(stateDir, BRIDGE_LINE_FILE), bridgeLineFile(st));
   } catch (e) {
     throw new PtError(
       'ERR_INVALID_STATE',

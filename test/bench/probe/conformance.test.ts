@@ -10,6 +10,7 @@ import { randomBytes } from 'node:crypto';
 import { execFile } from 'node:child_process';
 import { promisify } from 'node:util';
 import { obfs4 } from '../../../src/index.js';
+import { closeDelaySeconds } from '../../../src/crypto/probdist.js';
 import { startSteppeObfs4Server } from '../../../src/bench/censor/traffic/steppe-obfs4.js';
 import {
   obfs4proxyAvailable,
@@ -180,7 +181,8 @@ async function quickIdentity(maxMs: number): Promise<{ dir: string; delayMs: num
   for (let i = 0; i < 400; i++) {
     const dir = await mkdtemp(join(tmpdir(), 'steppe-conformance-'));
     const f = await obfs4.createServer({ stateDir: dir, iatMode: 0 });
-    if (f.closeDelayMs <= maxMs) return { dir, delayMs: f.closeDelayMs };
+    const delayMs = closeDelaySeconds(f.state.drbgSeed) * 1000;
+    if (delayMs <= maxMs) return { dir, delayMs };
     await rm(dir, { recursive: true, force: true });
   }
   throw new Error('no identity with a short close delay in 400 tries');
