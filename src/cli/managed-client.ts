@@ -10,7 +10,7 @@ import { formatHostPort } from '../net/address.js';
 import { listenTcp } from '../net/listen.js';
 import { formatProxy, type ProxyConfig } from '../net/proxy-config.js';
 import type { ClientConfig } from '../pt/env.js';
-import type { TransportLoader } from '../transports/builtin-loader.js';
+import type { TransportLoader } from '../transports/loader.js';
 import { deferredHandler, managedAcceptErrors, type ManagedContext } from './managed-context.js';
 
 /** Starts the listeners and writes CMETHOD lines; returns how many transports launched. */

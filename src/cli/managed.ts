@@ -20,7 +20,7 @@ import {
 } from '../pt/env.js';
 import { Lifecycle } from '../pt/lifecycle.js';
 import { flushStdout, PtWriter, stdoutSink, type LineSink } from '../pt/writer.js';
-import { registryLoader, type TransportLoader } from '../transports/builtin-loader.js';
+import { registryLoader, type TransportLoader } from '../transports/loader.js';
 import { TransportRegistry } from '../transports/registry.js';
 import { IMPLEMENTATION, VERSION } from '../version.js';
 import { OperatorNotices, type ManagedContext } from './managed-context.js';
