@@ -16,7 +16,6 @@ import {
 export { encodeCert, decodeCert, parseClientArgs, STATE_FILE, BRIDGE_LINE_FILE } from './state.js';
 export { REPLAY_FILE } from './replay-store.js';
 export {
-  Obfs4ClientFactory,
   Obfs4ServerFactory,
   obfs4Transport,
   type Obfs4ClientArgs,
