@@ -1,13 +1,15 @@
 #!/usr/bin/env node
 // Second half of `npm run build`: bundles tsc's output for bin/steppe, twice: dist/src/cli/entry.js
 // and everything it imports into dist/steppe.cjs (every transport), and entry-obfs4.js into
-// dist/steppe-obfs4.cjs (obfs4 alone, what bin/steppe runs when tor asks for nothing else: the
-// other transports' code is then not even parsed, ~0.8 MiB of a bridge's start RSS). Why a CommonJS bundle, measured on a
-// managed process at start (issue 12): Node's ES module loader costs ~1.9 MiB of RSS before the
-// first line runs, every module record tens of KiB more, and a bundle in ES module form would
-// hoist every `node:` import to the top, loading node:crypto and node:tls at start; in CommonJS
-// form esbuild leaves each module's require() inside that module's lazy initialiser, so a module
-// imported on demand (a transport, libsodium's wrapper) costs nothing until it is used.
+// dist/steppe-obfs4.cjs (obfs4 alone, what bin/steppe runs when tor asks for nothing else; the
+// other transports' code is then not even parsed, ~0.8 MiB of a bridge's start RSS).
+//
+// Why a CommonJS bundle, measured on a managed process at start (issue 12): Node's ES module
+// loader costs ~1.9 MiB of RSS before the first line runs, every module record tens of KiB more,
+// and a bundle in ES module form would hoist every `node:` import to the top, loading node:crypto
+// and node:tls at start; in CommonJS form esbuild leaves each module's require() inside that
+// module's lazy initialiser, so a module imported on demand (a transport, the connection code)
+// costs nothing until it is used.
 //
 // Each bundled module keeps its own import.meta.url (the file under dist/src it came from), so
 // paths resolved against it (the worker entry, createRequire for pino and sodium-native) are the
