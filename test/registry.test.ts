@@ -35,7 +35,7 @@ test('managed mode’s on-demand loader offers exactly the built-in transports, 
 });
 
 test('a registry handed to managed mode acts as a loader of its own transports', async () => {
-  const { registryLoader } = await import('../src/transports/builtin-loader.js');
+  const { registryLoader } = await import('../src/transports/loader.js');
   const r = new TransportRegistry([fake('obfs4')]);
   const loader = registryLoader(r);
   assert.deepEqual(loader.names, ['obfs4']);

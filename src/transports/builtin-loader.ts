@@ -4,11 +4,10 @@
  * commands; test/registry.test.ts keeps the two lists equal.
  */
 import { importingLoader } from './loader.js';
-
-export { registryLoader, type TransportLoader } from './loader.js';
+import { importObfs4 } from './obfs4-loader.js';
 
 export const builtinLoader = importingLoader({
-  obfs4: async () => (await import('./obfs4/transport.js')).obfs4Transport,
+  obfs4: importObfs4,
   obfs3: async () => (await import('./obfs3/index.js')).obfs3Transport,
   obfs2: async () => (await import('./obfs2/index.js')).obfs2Transport,
   scramblesuit: async () => (await import('./scramblesuit/index.js')).scramblesuitTransport,

@@ -4,7 +4,10 @@
  * at start (measured on a managed bridge).
  */
 import { importingLoader } from './loader.js';
+import type { Transport } from './types.js';
 
-export const obfs4Loader = importingLoader({
-  obfs4: async () => (await import('./obfs4/transport.js')).obfs4Transport,
-});
+/** obfs4's Transport, imported on demand (builtin-loader.ts uses it too). */
+export const importObfs4 = async (): Promise<Transport> =>
+  (await import('./obfs4/transport.js')).obfs4Transport;
+
+export const obfs4Loader = importingLoader({ obfs4: importObfs4 });
