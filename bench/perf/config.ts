@@ -18,7 +18,8 @@ export type Phase =
   | 'mixed'
   | 'syscalls'
   | 'scramblesuit'
-  | 'webtunnel';
+  | 'webtunnel'
+  | 'floor';
 export const ALL_PHASES: readonly Phase[] = [
   'ceiling',
   'handshake',
@@ -30,6 +31,7 @@ export const ALL_PHASES: readonly Phase[] = [
   'syscalls',
   'scramblesuit',
   'webtunnel',
+  'floor',
 ];
 
 export interface Config {

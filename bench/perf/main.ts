@@ -351,6 +351,7 @@ async function main(): Promise<number> {
     await scramblesuitPhase(cfg, orPort, sink, chunk, metrics, stopGraceMs);
   if (cfg.phases.has('webtunnel'))
     await webtunnelPhase(cfg, orPort, sink, chunk, metrics, stopGraceMs);
+  if (cfg.phases.has('floor')) await floorPhase(cfg, orPort, sink, chunk, metrics, stopGraceMs);
 
   if (cfg.phases.has('obfs3')) {
     // obfs3 pairs (no identity, no iat-mode): handshakes and iat-mode-0-sized bulk windows, A/B
@@ -678,7 +679,7 @@ async function warmUp(
 }
 
 /**
- * What the one-connection phases (scramblesuit, webtunnel) measure: one column source, and the
+ * What the one-connection phases (scramblesuit, webtunnel, floor) measure: one column source, and the
  * (metric prefix, side) cells its numbers go to. A source may fill cells in several groups (the
  * webtunnel row is compared with two baselines, measured once).
  */
@@ -749,8 +750,12 @@ async function oneConnectionPhase(
         try {
           const { target: t, death } = await c.ready();
           if (rep === 0) {
+            // The handshake path needs its own warm-up: V8 optimises it only after ~1000
+            // connections (bench/perf/README.md), and the windows below would measure that.
             const warm = { conns: 1, chunk, warmupMs: 0, measureMs: cfg.pairWarmupMs / 2 };
             await bulk(t, sink, { ...warm, dir: 'up' });
+            const hsWarm = { concurrency: 16, durationMs: cfg.pairWarmupMs / 2, timeoutMs: 10_000 };
+            await handshakes(t, hsWarm);
           }
           for (const dir of ['up', 'down'] as const) {
             const r = await bulk(t, sink, { ...w, dir, conns: 1, chunk });
@@ -911,6 +916,46 @@ async function webtunnelPhase(
     await front.stop();
     tls.remove();
   }
+}
+
+/**
+ * What a connection costs in steppe before any transport's work: steppe's dummy transport (the
+ * managed-mode SOCKS front, connect, relay and ORPort forwarding every transport goes through,
+ * the bytes passed on untouched) against steppe's obfs4 pair at iat-mode 0. Issue 12's
+ * per-connection target is read against this floor: obfs4's handshake and framing come on top.
+ * The dummy's SOCKS5 request carries no username (it takes no arguments), so it has one
+ * round trip fewer than obfs4's (RFC 1929 authentication: 2 of the client's 6 writes).
+ */
+async function floorPhase(
+  cfg: Config,
+  orPort: Endpoint,
+  sink: Sink,
+  chunk: Buffer,
+  metrics: MetricSet,
+  stopGraceMs: number,
+): Promise<void> {
+  const steppe = steppeSide(cfg, 'floor', 'only steppe has a dummy transport');
+  if (steppe === undefined) return;
+  const dummy = new Slot(steppe, steppe, 0, orPort, stopGraceMs, 'dummy');
+  const obfs4 = new Slot(steppe, steppe, 0, orPort, stopGraceMs, 'obfs4');
+  await oneConnectionPhase(
+    cfg,
+    sink,
+    chunk,
+    metrics,
+    [
+      {
+        prefix: 'floor',
+        cpu: true,
+        group:
+          'steppe without a transport, against steppe obfs4 iat-mode 0: the steppe column is steppe’s dummy pair (managed mode, the same SOCKS front, relay and ORPort path, bytes untouched), the obfs4proxy column is steppe’s obfs4 pair, A/B = dummy ÷ obfs4',
+      },
+    ],
+    [
+      slotContestant(dummy, 'floor: steppe dummy', [['floor', 'A']]),
+      slotContestant(obfs4, 'floor: steppe obfs4', [['floor', 'B']]),
+    ],
+  );
 }
 
 /** Signal 0 checks that a PID exists without touching the process. */

@@ -234,10 +234,11 @@ export class PtProcess {
 
 /**
  * The transports a pair can run: obfs4 and obfs3 (both implementations), scramblesuit (steppe's
- * server), webtunnel (steppe both sides, see WebtunnelSetup). obfs3 has no identity, no args and
- * no iat-mode.
+ * server), webtunnel (steppe both sides, see WebtunnelSetup), dummy (steppe both sides: bytes
+ * passed through untouched, for what a connection costs before any transport's work). obfs3 and
+ * dummy have no identity, no args and no iat-mode.
  */
-export type PairTransport = 'obfs4' | 'obfs3' | 'scramblesuit' | 'webtunnel';
+export type PairTransport = 'obfs4' | 'obfs3' | 'scramblesuit' | 'webtunnel' | 'dummy';
 
 /**
  * How a webtunnel pair is deployed: the client always pins `tls`'s certificate. With `front`
@@ -364,8 +365,8 @@ export class PtPair {
           throw new Error(`${this.opts.server.name} server printed no password`);
         return;
       }
-      // obfs3 and webtunnel have no identity and no iat-mode: nothing more to read.
-      if (t === 'obfs3' || t === 'webtunnel') return;
+      // obfs3, webtunnel and dummy have no identity and no iat-mode: nothing more to read.
+      if (t === 'obfs3' || t === 'webtunnel' || t === 'dummy') return;
       this.cert = this.bridgeArgs.get('cert') ?? '';
       if (this.cert === '') throw new Error(`${this.opts.server.name} server printed no cert`);
       const mode = this.bridgeArgs.get('iat-mode');
@@ -390,7 +391,7 @@ export class PtPair {
   get clientArgs(): string {
     if (this.transport === 'scramblesuit')
       return encodeClientArgs({ password: this.bridgeArgs.get('password') ?? '' });
-    if (this.transport === 'obfs3') return '';
+    if (this.transport === 'obfs3' || this.transport === 'dummy') return '';
     const wt = this.opts.webtunnel;
     if (this.transport === 'webtunnel' && wt !== undefined) {
       const to = wt.front ?? this.bridge;

@@ -65,6 +65,9 @@ test(
         'wto.hs.cpu.client',
         'ss.hs.cpu.server',
         'obfs3.hs.cpu.client',
+        'floor.up.1',
+        'floor.hs.rate',
+        'floor.hs.cpu.server',
       ]) {
         const m = byId.get(id);
         assert.ok(m, `metric ${id} is reported`);
