@@ -165,7 +165,8 @@ export function parseConfig(argv: readonly string[]): Config {
     memory: { levels: [1, 100, 1000], concurrency: 32, settleMs: 1000, stepDeadlineMs: 60_000 },
     timing: { warmupMs: 500, measureMs: 2500, legs: ['up', 'down'], modes: [0, 1, 2] },
     ceiling: { conns: [1, 8], warmupMs: 500, measureMs: 2000 },
-    budgetMs: 15 * 60_000,
+    // A full run takes ~16 minutes on a quiet 2-core machine (the floor phase added ~2).
+    budgetMs: 20 * 60_000,
     // Two seconds: with one, steppe's first handshake window still ran ~35 % slow (V8 and the
     // WebAssembly tier-up not done yet) while later ones did not.
     pairWarmupMs: 2000,
