@@ -74,7 +74,7 @@ export interface Config {
 }
 
 const USAGE = `usage: npm run bench:perf -- [options]
-  --quick              one repetition, short windows (< 60 s); what CI runs
+  --quick              one repetition, short windows (about 90 s); what CI runs
   --reps N             repetitions per metric, A/B alternating (default 3; 1 with --quick)
   --a IMPL, --b IMPL   sides to compare: steppe | obfs4proxy | a path to an obfs4proxy-like binary
                        (default: --a steppe --b obfs4proxy)
@@ -149,7 +149,7 @@ export function parseConfig(argv: readonly string[]): Config {
       bulk0: { conns: [1, 8], warmupMs: 200, measureMs: 800 },
       bulkIat: { conns: [1], warmupMs: 150, measureMs: 600 },
       handshake: { concurrency: 16, durationMs: 1200, timeoutMs: 10_000 },
-      // 300 rather than 1000 idle connections keeps --quick under a minute; the slope is the same.
+      // 300 rather than 1000 idle connections keeps --quick short; the slope is the same.
       memory: { levels: [1, 100, 300], concurrency: 32, settleMs: 200, stepDeadlineMs: 20_000 },
       timing: { warmupMs: 150, measureMs: 700, legs: ['up'], modes: [1, 2] },
       ceiling: { conns: [1], warmupMs: 150, measureMs: 500 },

@@ -1,5 +1,5 @@
 /**
- * Runs `bench:perf --quick` end to end (steppe pair vs obfs4proxy pair, < 60 s) so that the
+ * Runs `bench:perf --quick` end to end (steppe pair vs obfs4proxy pair, about 90 s) so that the
  * performance bench never rots. It checks that every phase produced numbers and that the report
  * files are well formed; it asserts nothing about speed (CI machines vary; the bench reports).
  * Skipped under STEPPE_QUICK=1 outside CI, like the other slow suites.
