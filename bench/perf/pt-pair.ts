@@ -10,6 +10,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { cpuSeconds, rssKiB } from './proc.js';
+import { shebangEnv } from './shebang-env.js';
 import { encodeClientArgs, socksDial, type Endpoint } from './socks.js';
 import { ALLOW_PRIVATE_ENV } from '../../src/transports/webtunnel/dial-guard.js';
 import { WEBTUNNEL_URL, type BenchTls } from './tls-front.js';
@@ -19,12 +20,22 @@ export interface Impl {
   readonly name: string;
   readonly command: string;
   readonly args: readonly string[];
+  /** Set in its environment on top of the bench's own (before the TOR_PT_* variables). */
+  readonly env?: Readonly<Record<string, string>>;
 }
 
-/** steppe's managed mode, run by this Node binary; nodeArgs e.g. ['--cpu-prof', ...]. */
+/**
+ * steppe's managed mode, run by this Node binary with the environment bin/steppe's first line
+ * sets when tor executes it; nodeArgs e.g. ['--cpu-prof', ...].
+ */
 export function steppeImpl(nodeArgs: readonly string[] = []): Impl {
   const bin = fileURLToPath(new URL('../../../bin/steppe', import.meta.url));
-  return { name: 'steppe', command: process.execPath, args: [...nodeArgs, bin] };
+  return {
+    name: 'steppe',
+    command: process.execPath,
+    args: [...nodeArgs, bin],
+    env: shebangEnv(bin),
+  };
 }
 
 export function obfs4proxyImpl(path = '/usr/bin/obfs4proxy'): Impl {
@@ -119,6 +130,7 @@ export class PtProcess {
     this.child = spawn(impl.command, [...impl.args], {
       env: {
         ...base,
+        ...impl.env,
         TOR_PT_MANAGED_TRANSPORT_VER: '1',
         TOR_PT_STATE_LOCATION: this.stateDir,
         TOR_PT_EXIT_ON_STDIN_CLOSE: '1',

@@ -38,7 +38,7 @@ function pinned(cpus: string | undefined, flags: readonly string[]): Impl {
   const base = steppeImpl();
   const args = [...base.args, ...flags];
   if (cpus === undefined) return { ...base, args };
-  return { name: base.name, command: 'taskset', args: ['-c', cpus, base.command, ...args] };
+  return { ...base, command: 'taskset', args: ['-c', cpus, base.command, ...args] };
 }
 
 /** A process's CPU seconds plus its live children's (a primary and its workers). */
