@@ -7,8 +7,7 @@
 // X and Y are the 32-byte Montgomery u-coordinates; for obfs4 session keys these are the
 // "dirty" public keys (the sender's own value, equal to the receiver's decode of the
 // representative).
-import { hkdfSync } from 'node:crypto';
-import { hmacSha256 } from './hmac.js';
+import { HmacSha256Key, hkdfSha256Js } from './sha256.js';
 import { x25519 } from './x25519.js';
 
 const ascii = (s: string): Uint8Array => new TextEncoder().encode(s);
@@ -22,6 +21,11 @@ const T_VERIFY = ascii('ntor-curve25519-sha256-1:key_verify');
 /** HKDF info for ntorKdf. */
 export const NTOR_M_EXPAND = ascii('ntor-curve25519-sha256-1:key_expand');
 const SERVER = ascii('Server');
+
+// The three HMAC keys are constants: their padded blocks are compressed once, at import.
+const T_KEY_HMAC = new HmacSha256Key(NTOR_T_KEY);
+const T_VERIFY_HMAC = new HmacSha256Key(T_VERIFY);
+const T_MAC_HMAC = new HmacSha256Key(T_MAC);
 
 /** obfs4 node ID length. */
 export const NODE_ID_LENGTH = 20;
@@ -56,9 +60,10 @@ function ntorCommon(
   Y: Uint8Array,
   nodeId: Uint8Array,
 ): NtorResult {
-  const keySeed = hmacSha256(NTOR_T_KEY, exp1, exp2, B, B, X, Y, NTOR_PROTOID, nodeId);
-  const verify = hmacSha256(T_VERIFY, exp1, exp2, B, B, X, Y, NTOR_PROTOID, nodeId);
-  const auth = hmacSha256(T_MAC, verify, B, B, X, Y, NTOR_PROTOID, nodeId, SERVER);
+  const secretInput = [exp1, exp2, B, B, X, Y, NTOR_PROTOID, nodeId];
+  const keySeed = T_KEY_HMAC.mac(secretInput);
+  const verify = T_VERIFY_HMAC.mac(secretInput);
+  const auth = T_MAC_HMAC.mac([verify, B, B, X, Y, NTOR_PROTOID, nodeId, SERVER]);
   return { keySeed, auth };
 }
 
@@ -121,5 +126,5 @@ export function ntorKdf(keySeed: Uint8Array, length: number = NTOR_KDF_LENGTH): 
   if (!Number.isInteger(length) || length < 1 || length > 255 * 32) {
     throw new RangeError(`invalid HKDF output length ${length}`);
   }
-  return new Uint8Array(hkdfSync('sha256', keySeed, NTOR_T_KEY, NTOR_M_EXPAND, length));
+  return hkdfSha256Js(keySeed, T_KEY_HMAC, NTOR_M_EXPAND, length);
 }
