@@ -671,11 +671,29 @@ async function warmUp(
       const w = { conns: 1, chunk, warmupMs: 0, measureMs: cfg.pairWarmupMs / 2 };
       await bulk(t, sink, { ...w, dir: 'up' });
       await bulk(t, sink, { ...w, dir: 'down' });
-      await handshakes(t, { concurrency: 16, durationMs: cfg.pairWarmupMs / 2, timeoutMs: 10_000 });
+      await warmHandshakes(t, cfg);
     } catch (err) {
       progress(`${label} ${side}: ${errText(err).split('\n')[0]}`);
     }
   }
+}
+
+/**
+ * Handshakes for at least half of the pair warm-up and until Config.pairWarmupConnections have
+ * completed, eight seconds at most; a pair that completes none is left to the measurements.
+ */
+async function warmHandshakes(t: Target, cfg: Config): Promise<void> {
+  const stopAt = performance.now() + 8000;
+  let completed = 0;
+  do {
+    const r = await handshakes(t, {
+      concurrency: 16,
+      durationMs: cfg.pairWarmupMs / 2,
+      timeoutMs: 10_000,
+    });
+    if (r.completed === 0) return;
+    completed += r.completed;
+  } while (completed < cfg.pairWarmupConnections && performance.now() < stopAt);
 }
 
 /**
@@ -754,8 +772,7 @@ async function oneConnectionPhase(
             // connections (bench/perf/README.md), and the windows below would measure that.
             const warm = { conns: 1, chunk, warmupMs: 0, measureMs: cfg.pairWarmupMs / 2 };
             await bulk(t, sink, { ...warm, dir: 'up' });
-            const hsWarm = { concurrency: 16, durationMs: cfg.pairWarmupMs / 2, timeoutMs: 10_000 };
-            await handshakes(t, hsWarm);
+            await warmHandshakes(t, cfg);
           }
           for (const dir of ['up', 'down'] as const) {
             const r = await bulk(t, sink, { ...w, dir, conns: 1, chunk });
