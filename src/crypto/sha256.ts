@@ -5,7 +5,7 @@
 // context (OpenSSL 3 looks the digest up on each init), and `hkdfSync` also wraps the key in a
 // KeyObject. Warm, in a loop, that is 2.7 µs per 32-byte HMAC and 12 µs per HKDF here; inside a
 // busy PT, where the caches hold everything else a connection touches, a `--cpu-prof` of the
-// obfs4 server put `hkdfSync` alone at ≈ 35 µs per connection. This code keeps the key's two
+// obfs4 server put `hkdfSync` alone at ≈ 45 µs per connection. This code keeps the key's two
 // padded blocks compressed once (`HmacSha256Key`), allocates nothing per block and makes no call
 // into native code. Long inputs (the obfs4 handshake MACs over up to 8 KiB of padding) stay on
 // node:crypto, where OpenSSL's SHA extensions are several times faster per byte (hmac.ts).
