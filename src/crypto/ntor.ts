@@ -7,7 +7,7 @@
 // X and Y are the 32-byte Montgomery u-coordinates; for obfs4 session keys these are the
 // "dirty" public keys (the sender's own value, equal to the receiver's decode of the
 // representative).
-import { HmacSha256Key, hkdfSha256Js } from './sha256.js';
+import { HKDF_SHA256_MAX_LENGTH, HmacSha256Key, hkdfSha256Js } from './sha256.js';
 import { x25519 } from './x25519.js';
 
 const ascii = (s: string): Uint8Array => new TextEncoder().encode(s);
@@ -123,7 +123,7 @@ export function ntorServerHandshake(
  */
 export function ntorKdf(keySeed: Uint8Array, length: number = NTOR_KDF_LENGTH): Uint8Array {
   if (!(keySeed instanceof Uint8Array)) throw new TypeError('keySeed must be a Uint8Array');
-  if (!Number.isInteger(length) || length < 1 || length > 255 * 32) {
+  if (!Number.isInteger(length) || length < 1 || length > HKDF_SHA256_MAX_LENGTH) {
     throw new RangeError(`invalid HKDF output length ${length}`);
   }
   return hkdfSha256Js(keySeed, T_KEY_HMAC, NTOR_M_EXPAND, length);

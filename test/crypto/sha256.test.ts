@@ -11,21 +11,9 @@ import {
   hkdfSha256Js,
   sha256Js,
 } from '../../src/crypto/sha256.js';
+import { cutsArb, split } from '../fuzz/support.js';
 
 const ascii = (s: string): Uint8Array => new TextEncoder().encode(s);
-
-/** `data` cut at the given offsets (sorted, clamped), so one message arrives as several parts. */
-function split(data: Uint8Array, cuts: number[]): Uint8Array[] {
-  const at = [...new Set(cuts.map((c) => c % (data.length + 1)))].sort((a, b) => a - b);
-  const parts: Uint8Array[] = [];
-  let from = 0;
-  for (const c of at) {
-    parts.push(data.subarray(from, c));
-    from = c;
-  }
-  parts.push(data.subarray(from));
-  return parts;
-}
 
 test('SHA-256: FIPS 180-2 examples (one block, two blocks, one million "a")', () => {
   assert.equal(
@@ -84,7 +72,7 @@ test('SHA-256 and HMAC-SHA256 agree with OpenSSL for any length and any split in
     fc.property(
       fc.uint8Array({ maxLength: 200 }),
       fc.uint8Array({ maxLength: 1200 }),
-      fc.array(fc.nat(), { maxLength: 6 }),
+      cutsArb,
       (key, message, cuts) => {
         const parts = split(message, cuts);
         assert.equal(
