@@ -37,7 +37,7 @@ export function handleServer(
   const stats = ctx.stats?.for(name);
   // The peer's address costs a getpeername(2) and a scrub per connection (≈ 1 % of a server's
   // CPU per connection in a profile); only the Extended ORPort's USERADDR and an open log use it.
-  let userAddr = config.extOrPort !== undefined || logger.enabled ? clientAddr(socket) : '';
+  let userAddr = config.extOrPort !== null || logger.enabled ? clientAddr(socket) : '';
   let shown = logger.enabled ? logger.addr(userAddr) : '';
   const started = Date.now();
   logger.info(`${name}(${shown}) - new connection`);
