@@ -7,8 +7,8 @@
 // busy PT, where the caches hold everything else a connection touches, a `--cpu-prof` of the
 // obfs4 server put `hkdfSync` alone at ≈ 45 µs per connection. This code keeps the key's two
 // padded blocks compressed once (`HmacSha256Key`), allocates nothing per block and makes no call
-// into native code. Long inputs (the obfs4 handshake MACs over up to 8 KiB of padding) stay on
-// node:crypto, where OpenSSL's SHA extensions are several times faster per byte (hmac.ts).
+// into native code. Long inputs (the obfs4 handshake MACs over up to 8 KiB of padding) have their
+// inner hash done by OpenSSL, whose SHA extensions are several times faster per byte (hmac.ts).
 
 const K = Int32Array.from([
   0x428a2f98, 0x71374491, 0xb5c0fbcf, 0xe9b5dba5, 0x3956c25b, 0x59f111f1, 0x923f82a4, 0xab1c5ed5,
@@ -173,7 +173,11 @@ export class HmacSha256Key {
   mac(parts: readonly Uint8Array[], out = new Uint8Array(SHA256_LENGTH), at = 0): Uint8Array {
     state.reset(this.#inner, BLOCK);
     for (const p of parts) state.update(p);
-    const inner = state.finish(innerDigest);
+    return this.outer(state.finish(innerDigest), out, at);
+  }
+
+  /** The outer half: SHA-256(opad-block ‖ `inner`), `inner` being a finished inner hash. */
+  outer(inner: Uint8Array, out = new Uint8Array(SHA256_LENGTH), at = 0): Uint8Array {
     state.reset(this.#outer, BLOCK).update(inner);
     return state.finish(out, at);
   }

@@ -1,9 +1,10 @@
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import { createHash, createHmac, hkdfSync } from 'node:crypto';
+import { createRequire } from 'node:module';
 import fc from 'fast-check';
 import { bytesToHex, hexToBytes } from '../../src/crypto/bytes.js';
-import { hmacSha256 } from '../../src/crypto/hmac.js';
+import { hmacSha256, hmacSha256Suffixes } from '../../src/crypto/hmac.js';
 import {
   HKDF_SHA256_MAX_LENGTH,
   HmacSha256Key,
@@ -87,6 +88,41 @@ test('SHA-256 and HMAC-SHA256 agree with OpenSSL for any length and any split in
     ),
     { numRuns: 400 },
   );
+});
+
+test('long-message HMACs (one body, several suffixes) agree with OpenSSL, with and without crypto.hash', () => {
+  const property = fc.property(
+    fc.uint8Array({ maxLength: 200 }),
+    fc.uint8Array({ minLength: 400, maxLength: 9000 }),
+    cutsArb,
+    fc.array(fc.uint8Array({ maxLength: 12 }), { minLength: 1, maxLength: 4 }),
+    (key, body, cuts, suffixes) => {
+      const got = hmacSha256Suffixes(key, split(body, cuts), suffixes).map(bytesToHex);
+      const expected = suffixes.map((x) =>
+        createHmac('sha256', key).update(body).update(x).digest('hex'),
+      );
+      assert.deepEqual(got, expected);
+    },
+  );
+  // The same module object hmac.ts loads (node-crypto.ts requires it), so both paths can be
+  // watched: crypto.hash where Node has it, a Hash object where it does not (before 20.12).
+  const shared = createRequire(import.meta.url)('node:crypto') as {
+    hash?: (...a: unknown[]) => unknown;
+  };
+  const original = shared.hash;
+  let oneShots = 0;
+  try {
+    shared.hash = (...a: unknown[]): unknown => {
+      oneShots++;
+      return original!(...a);
+    };
+    fc.assert(property, { numRuns: 150 });
+    assert.ok(oneShots > 0, 'the long path went through crypto.hash');
+    shared.hash = undefined;
+    fc.assert(property, { numRuns: 30 });
+  } finally {
+    shared.hash = original;
+  }
 });
 
 test('HKDF-SHA256 agrees with OpenSSL (hkdfSync) for every output length up to 600 bytes', () => {
