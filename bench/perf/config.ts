@@ -5,7 +5,8 @@
  */
 import { parseArgs } from 'node:util';
 import { fileURLToPath } from 'node:url';
-import { resolve } from 'node:path';
+import { existsSync } from 'node:fs';
+import { join, resolve } from 'node:path';
 import { obfs4proxyImpl, steppeImpl, type Impl } from './pt-pair.js';
 
 export type Phase =
@@ -19,7 +20,8 @@ export type Phase =
   | 'syscalls'
   | 'scramblesuit'
   | 'webtunnel'
-  | 'floor';
+  | 'floor'
+  | 'sidebyside';
 export const ALL_PHASES: readonly Phase[] = [
   'ceiling',
   'handshake',
@@ -32,6 +34,7 @@ export const ALL_PHASES: readonly Phase[] = [
   'scramblesuit',
   'webtunnel',
   'floor',
+  'sidebyside',
 ];
 
 export interface Config {
@@ -47,6 +50,13 @@ export interface Config {
   /** Bulk at iat-mode 1/2 (slow by design: short, time-boxed). */
   readonly bulkIat: { conns: readonly number[]; warmupMs: number; measureMs: number };
   readonly handshake: { concurrency: number; durationMs: number; timeoutMs: number };
+  /** Both pairs' handshakes in the same windows (side-by-side.ts). */
+  readonly sideBySide: {
+    windows: number;
+    durationMs: number;
+    concurrency: number;
+    timeoutMs: number;
+  };
   readonly memory: {
     levels: readonly number[];
     concurrency: number;
@@ -83,6 +93,7 @@ const USAGE = `usage: npm run bench:perf -- [options]
   --quick              one repetition, short windows (about 90 s); what CI runs
   --reps N             repetitions per metric, A/B alternating (default 3; 1 with --quick)
   --a IMPL, --b IMPL   sides to compare: steppe | obfs4proxy | a path to an obfs4proxy-like binary
+                       | a path to another built steppe checkout (its bin/steppe and dist/)
                        (default: --a steppe --b obfs4proxy)
   --phases LIST        comma list of ${ALL_PHASES.join(',')} (default: all; mixed and syscalls only in full runs)
   --modes LIST         iat-modes to run, comma list of 0,1,2 (default: all; handshakes run at 0)
@@ -91,10 +102,16 @@ const USAGE = `usage: npm run bench:perf -- [options]
   -h, --help`;
 
 function impl(name: string, profileDir: string | undefined): Impl {
-  if (name === 'steppe') {
-    return steppeImpl(profileDir ? ['--cpu-prof', `--cpu-prof-dir=${profileDir}`] : []);
-  }
+  const nodeArgs = profileDir ? ['--cpu-prof', `--cpu-prof-dir=${profileDir}`] : [];
+  if (name === 'steppe') return steppeImpl(nodeArgs);
   if (name === 'obfs4proxy') return obfs4proxyImpl();
+  // Another steppe checkout (a baseline build to compare this one with, or the reverse).
+  const checkoutBin = join(resolve(name), 'bin', 'steppe');
+  if (existsSync(checkoutBin)) {
+    if (!existsSync(join(resolve(name), 'dist', 'steppe-obfs4.cjs')))
+      throw new RangeError(`${name} is a steppe checkout without a build: run npm run build in it`);
+    return steppeImpl(nodeArgs, checkoutBin);
+  }
   return { ...obfs4proxyImpl(name), name: name.split('/').pop() ?? name };
 }
 
@@ -155,6 +172,7 @@ export function parseConfig(argv: readonly string[]): Config {
       bulk0: { conns: [1, 8], warmupMs: 200, measureMs: 800 },
       bulkIat: { conns: [1], warmupMs: 150, measureMs: 600 },
       handshake: { concurrency: 16, durationMs: 1200, timeoutMs: 10_000 },
+      sideBySide: { windows: 2, durationMs: 600, concurrency: 8, timeoutMs: 10_000 },
       // 300 rather than 1000 idle connections keeps --quick short; the slope is the same.
       memory: { levels: [1, 100, 300], concurrency: 32, settleMs: 200, stepDeadlineMs: 20_000 },
       timing: { warmupMs: 150, measureMs: 700, legs: ['up'], modes: [1, 2] },
@@ -169,11 +187,13 @@ export function parseConfig(argv: readonly string[]): Config {
     bulk0: { conns: [1, 8], warmupMs: 1000, measureMs: 4000 },
     bulkIat: { conns: [1, 8], warmupMs: 500, measureMs: 2000 },
     handshake: { concurrency: 16, durationMs: 5000, timeoutMs: 15_000 },
+    sideBySide: { windows: 10, durationMs: 3000, concurrency: 8, timeoutMs: 15_000 },
     memory: { levels: [1, 100, 1000], concurrency: 32, settleMs: 1000, stepDeadlineMs: 60_000 },
     timing: { warmupMs: 500, measureMs: 2500, legs: ['up', 'down'], modes: [0, 1, 2] },
     ceiling: { conns: [1, 8], warmupMs: 500, measureMs: 2000 },
-    // A full run takes ~16 minutes on a quiet 2-core machine (the floor phase added ~2).
-    budgetMs: 20 * 60_000,
+    // A full run takes ~17 minutes on a quiet 2-core machine (the floor phase added ~2, the
+    // side-by-side windows ~35 s); a slow stretch of a VM can stretch it by a third.
+    budgetMs: 25 * 60_000,
     // Two seconds: with one, steppe's first handshake window still ran ~35 % slow (V8 and the
     // WebAssembly tier-up not done yet) while later ones did not.
     pairWarmupMs: 2000,

@@ -34,6 +34,7 @@ import { makeBenchTls, startTlsFront, tlsPipeTarget, type TlsFront } from './tls
 import { summarizeProfiles } from './profile.js';
 import { RelayTimer } from './timing.js';
 import { haveStrace, traceSyscalls } from './syscalls.js';
+import { sideBySide, windowsALower, type SideBySideWindow } from './side-by-side.js';
 import {
   MetricSet,
   type CeilingRow,
@@ -195,7 +196,8 @@ async function main(): Promise<number> {
     const wantHs = mode === 0 && cfg.phases.has('handshake');
     const wantBulk = cfg.phases.has('bulk');
     const wantTiming = cfg.phases.has('timing') && cfg.timing.modes.includes(mode);
-    if (!wantHs && !wantBulk && !wantTiming) continue;
+    const wantSideBySide = mode === 0 && cfg.phases.has('sidebyside');
+    if (!wantHs && !wantBulk && !wantTiming && !wantSideBySide) continue;
     const slots: Record<Side, Slot> = {
       A: new Slot(cfg.a, cfg.a, mode, orPort, stopGraceMs),
       B: new Slot(cfg.b, cfg.b, mode, orPort, stopGraceMs),
@@ -228,7 +230,8 @@ async function main(): Promise<number> {
       }
     };
 
-    if (mode === 0 && (wantHs || wantBulk)) await warmUp(slots, cfg, sink, chunk, 'warm-up');
+    if (mode === 0 && (wantHs || wantBulk || wantSideBySide))
+      await warmUp(slots, cfg, sink, chunk, 'warm-up');
 
     if (wantHs) {
       const ids = ['hs.rate', 'hs.p50', 'hs.p99', 'hs.cpu.client', 'hs.cpu.server'];
@@ -258,6 +261,8 @@ async function main(): Promise<number> {
         );
       });
     }
+
+    if (wantSideBySide) await sideBySidePhase(slots, cfg, metrics, { A: nameA, B: nameB });
 
     if (wantBulk) {
       const w = mode === 0 ? cfg.bulk0 : cfg.bulkIat;
@@ -806,6 +811,57 @@ async function oneConnectionPhase(
   } finally {
     await Promise.all(contestants.map((c) => c.stop()));
   }
+}
+
+/**
+ * Both sides' iat-mode-0 pairs (already warm) make handshakes in the same windows; each window
+ * gives one sample per side, and the notes say in how many windows A used less CPU than B.
+ */
+async function sideBySidePhase(
+  slots: Record<Side, Slot>,
+  cfg: Config,
+  metrics: MetricSet,
+  names: Record<Side, string>,
+): Promise<void> {
+  const o = cfg.sideBySide;
+  const g = `Side by side: both pairs' handshakes in the same ${o.windows} windows, ${o.concurrency} in flight through each (the rates are each pair's share of the machine)`;
+  const ids = ['sbs.rate', 'sbs.cpu.client', 'sbs.cpu.server'] as const;
+  metrics.define(ids[0], g, 'connections per second', 'conn/s', 'higher');
+  metrics.define(ids[1], g, 'client CPU per connection', 'ms', 'lower');
+  metrics.define(ids[2], g, 'server CPU per connection', 'ms', 'lower');
+  let windows: SideBySideWindow[];
+  try {
+    const [a, b] = await Promise.all([slots.A.get(), slots.B.get()]);
+    windows = await sideBySide({ A: slots.A.target(a), B: slots.B.target(b) }, o);
+    for (const [side, pair] of [
+      ['A', a],
+      ['B', b],
+    ] as const) {
+      if (!pair.alive) throw new Error(`${side} died during the windows: ${pair.deathReason()}`);
+    }
+  } catch (err) {
+    for (const id of ids) metrics.error(id, 'A', errText(err));
+    progress(`side by side: ${errText(err).split('\n')[0]}`);
+    return;
+  }
+  for (const w of windows) {
+    for (const side of ['A', 'B'] as const) {
+      const r = w[side];
+      metrics.add('sbs.rate', side, r.perSecond);
+      metrics.add('sbs.cpu.client', side, r.cpuMsPerConn.client);
+      metrics.add('sbs.cpu.server', side, r.cpuMsPerConn.server);
+      if (r.error) metrics.error('sbs.rate', side, r.error);
+    }
+    progress(
+      `side by side: ${names.A} ${w.A.perSecond.toFixed(0)}/s ${w.A.cpuMsPerConn.client.toFixed(3)}/${w.A.cpuMsPerConn.server.toFixed(3)} ms, ${names.B} ${w.B.perSecond.toFixed(0)}/s ${w.B.cpuMsPerConn.client.toFixed(3)}/${w.B.cpuMsPerConn.server.toFixed(3)} ms`,
+    );
+  }
+  const n = windows.length;
+  const client = windowsALower(windows, (r) => r.cpuMsPerConn.client);
+  const server = windowsALower(windows, (r) => r.cpuMsPerConn.server);
+  notes.push(
+    `side by side: ${names.A} used less CPU per connection than ${names.B} in ${client} of ${n} windows on the client and ${server} of ${n} on the server`,
+  );
 }
 
 /**

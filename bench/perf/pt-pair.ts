@@ -26,10 +26,12 @@ export interface Impl {
 
 /**
  * steppe's managed mode, run by this Node binary with the environment bin/steppe's first line
- * sets when tor executes it; nodeArgs e.g. ['--cpu-prof', ...].
+ * sets when tor executes it; nodeArgs e.g. ['--cpu-prof', ...]; `bin` another checkout's.
  */
-export function steppeImpl(nodeArgs: readonly string[] = []): Impl {
-  const bin = fileURLToPath(new URL('../../../bin/steppe', import.meta.url));
+export function steppeImpl(
+  nodeArgs: readonly string[] = [],
+  bin: string = fileURLToPath(new URL('../../../bin/steppe', import.meta.url)),
+): Impl {
   return {
     name: 'steppe',
     command: process.execPath,

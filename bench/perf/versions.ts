@@ -5,6 +5,8 @@
  */
 import { spawnSync } from 'node:child_process';
 import { readFileSync } from 'node:fs';
+import { dirname, join, resolve } from 'node:path';
+import { fileURLToPath } from 'node:url';
 import type { Impl } from './pt-pair.js';
 
 const BUILDINFO_MAGIC = Buffer.from('\xff Go buildinf:', 'latin1');
@@ -31,9 +33,40 @@ export function goVersionOf(path: string): string | null {
   return /go1\.\d+(?:\.\d+)?/.exec(bin.toString('latin1'))?.[0] ?? null;
 }
 
-/** "steppe 0.1.0 (Node v20.20.2)", "obfs4proxy-0.0.14 (go1.19.8)". */
+/** The checkout's commit (`git rev-parse --short HEAD`), or null outside a git work tree. */
+function commitOf(dir: string): string | null {
+  const out = spawnSync('git', ['-C', dir, 'rev-parse', '--short', 'HEAD'], {
+    encoding: 'utf8',
+    timeout: 5000,
+  });
+  return out.status === 0 ? out.stdout.trim() : null;
+}
+
+/** The version in a checkout's package.json, or null. */
+function versionOf(dir: string): string | null {
+  try {
+    const pkg = JSON.parse(readFileSync(join(dir, 'package.json'), 'utf8')) as {
+      version?: unknown;
+    };
+    return typeof pkg.version === 'string' ? pkg.version : null;
+  } catch {
+    return null;
+  }
+}
+
+/**
+ * "steppe 0.1.0 (Node v20.20.2) at 1f304f7", "… at 18b5989 in /tmp/base" for another checkout,
+ * "obfs4proxy-0.0.14 (go1.19.8)".
+ */
 export function describeImpl(impl: Impl, steppeVersion: string): string {
-  if (impl.name === 'steppe') return `steppe ${steppeVersion} (Node ${process.version})`;
+  if (impl.name === 'steppe') {
+    const own = resolve(fileURLToPath(new URL('../../../', import.meta.url)));
+    const bin = impl.args[impl.args.length - 1];
+    const dir = bin !== undefined ? resolve(dirname(bin), '..') : own;
+    const commit = commitOf(dir);
+    const version = dir === own ? steppeVersion : (versionOf(dir) ?? '(unknown version)');
+    return `steppe ${version} (Node ${process.version})${commit === null ? '' : ` at ${commit}`}${dir === own ? '' : ` in ${dir}`}`;
+  }
   const out = spawnSync(impl.command, ['-version'], { encoding: 'utf8', timeout: 5000 });
   const version = out.status === 0 ? out.stdout.trim().split('\n')[0] : undefined;
   const go = goVersionOf(impl.command);

@@ -68,6 +68,9 @@ test(
         'floor.up.1',
         'floor.hs.rate',
         'floor.hs.cpu.server',
+        'sbs.rate',
+        'sbs.cpu.client',
+        'sbs.cpu.server',
       ]) {
         const m = byId.get(id);
         assert.ok(m, `metric ${id} is reported`);

@@ -1,7 +1,7 @@
 // The bench's header names each side's runtime: the Go version is read from the binary.
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
-import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
+import { mkdirSync, mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { describeImpl, goVersionOf } from '../../bench/perf/versions.js';
@@ -35,6 +35,19 @@ test('goVersionOf reads Go 1.18+ build info, falls back to runtime.buildVersion,
 
 test('describeImpl names steppe with Node, obfs4proxy with its version and Go', (t) => {
   assert.match(describeImpl(steppeImpl(), '9.9.9'), /^steppe 9\.9\.9 \(Node v\d+/);
+  // Another checkout (a baseline for --b): its own package.json version and where it is.
+  const other = mkdtempSync(join(tmpdir(), 'steppe-checkout-'));
+  try {
+    writeFileSync(join(other, 'package.json'), JSON.stringify({ version: '0.0.7' }));
+    mkdirSync(join(other, 'bin'));
+    writeFileSync(join(other, 'bin', 'steppe'), '#!/usr/bin/env node\n');
+    assert.match(
+      describeImpl(steppeImpl([], join(other, 'bin', 'steppe')), '9.9.9'),
+      new RegExp(`^steppe 0\\.0\\.7 \\(Node v\\d+.*\\) in ${other}$`),
+    );
+  } finally {
+    rmSync(other, { recursive: true, force: true });
+  }
   if (!haveObfs4proxy()) return t.skip('obfs4proxy not installed');
   assert.match(describeImpl(obfs4proxyImpl(OBFS4PROXY), '9.9.9'), /^obfs4proxy.*\(go1\.\d+/);
 });
