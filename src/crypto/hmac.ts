@@ -3,7 +3,7 @@
 // no per-call OpenSSL context); long ones have their inner hash done by OpenSSL in one call;
 // SHA-512 by libsodium.
 import { nodeCrypto } from './node-crypto.js';
-import { HmacSha256Key, hkdfExpandSha256Js, sha256Js } from './sha256.js';
+import { HmacSha256Key, hkdfExpandSha256Js, hmacKeyBlock } from './sha256.js';
 import { hashSha512 } from './sodium.js';
 
 /**
@@ -12,8 +12,6 @@ import { hashSha512 } from './sodium.js';
  * at 4 KiB node:crypto takes 5 µs and JavaScript 20 (OpenSSL uses the CPU's SHA extensions).
  */
 const JS_HMAC_MAX_MESSAGE = 512;
-
-const BLOCK = 64;
 
 function digestOf(h: { digest(): Buffer }): Uint8Array {
   const d = h.digest();
@@ -44,15 +42,15 @@ export function hmacSha256Suffixes(
   for (const p of body) bodyLength += p.length;
   let suffixMax = 0;
   for (const x of suffixes) suffixMax = Math.max(suffixMax, x.length);
-  const block = new Uint8Array(BLOCK + bodyLength + suffixMax);
-  block.set(key.length > BLOCK ? sha256Js([key]) : key);
-  for (let i = 0; i < BLOCK; i++) block[i]! ^= 0x36;
-  let at = BLOCK;
+  const k0 = hmacKeyBlock(key);
+  const block = new Uint8Array(k0.length + bodyLength + suffixMax);
+  for (let i = 0; i < k0.length; i++) block[i] = k0[i]! ^ 0x36;
+  let at = k0.length;
   for (const p of body) {
     block.set(p, at);
     at += p.length;
   }
-  const k = new HmacSha256Key(key);
+  const k = new HmacSha256Key(k0);
   return suffixes.map((x) => {
     block.set(x, at);
     return k.outer(sha256OneShot(block.subarray(0, at + x.length)));

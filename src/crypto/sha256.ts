@@ -152,15 +152,24 @@ export function sha256Js(
   return state.finish(out);
 }
 
+/**
+ * RFC 2104's K0: the key as one 64-byte block (hashed first if longer, zero-padded). HMAC with
+ * K0 as its key is HMAC with the original key, so K0 can be handed on without hashing twice.
+ */
+export function hmacKeyBlock(key: Uint8Array): Uint8Array {
+  const block = new Uint8Array(BLOCK);
+  if (key.length > BLOCK) sha256Js([key], block);
+  else block.set(key);
+  return block;
+}
+
 /** An HMAC-SHA256 key with its inner and outer padded blocks already compressed. */
 export class HmacSha256Key {
   readonly #inner = new Int32Array(8);
   readonly #outer = new Int32Array(8);
 
   constructor(key: Uint8Array) {
-    const padded = new Uint8Array(BLOCK);
-    if (key.length > BLOCK) sha256Js([key], padded);
-    else padded.set(key);
+    const padded = hmacKeyBlock(key);
     for (let i = 0; i < BLOCK; i++) padded[i]! ^= 0x36;
     this.#inner.set(IV);
     compress(this.#inner, padded, 0);
