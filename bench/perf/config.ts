@@ -4,10 +4,9 @@
  * assert times).
  */
 import { parseArgs } from 'node:util';
-import { fileURLToPath } from 'node:url';
 import { existsSync } from 'node:fs';
 import { join, resolve } from 'node:path';
-import { obfs4proxyImpl, steppeImpl, type Impl } from './pt-pair.js';
+import { OWN_CHECKOUT, obfs4proxyImpl, steppeImpl, type Impl } from './pt-pair.js';
 
 export type Phase =
   | 'ceiling'
@@ -106,11 +105,11 @@ function impl(name: string, profileDir: string | undefined): Impl {
   if (name === 'steppe') return steppeImpl(nodeArgs);
   if (name === 'obfs4proxy') return obfs4proxyImpl();
   // Another steppe checkout (a baseline build to compare this one with, or the reverse).
-  const checkoutBin = join(resolve(name), 'bin', 'steppe');
-  if (existsSync(checkoutBin)) {
-    if (!existsSync(join(resolve(name), 'dist', 'steppe-obfs4.cjs')))
+  const checkout = resolve(name);
+  if (existsSync(join(checkout, 'bin', 'steppe'))) {
+    if (!existsSync(join(checkout, 'dist', 'steppe-obfs4.cjs')))
       throw new RangeError(`${name} is a steppe checkout without a build: run npm run build in it`);
-    return steppeImpl(nodeArgs, checkoutBin);
+    return steppeImpl(nodeArgs, checkout);
   }
   return { ...obfs4proxyImpl(name), name: name.split('/').pop() ?? name };
 }
@@ -153,11 +152,10 @@ export function parseConfig(argv: readonly string[]): Config {
     return Number(m) as 0 | 1 | 2;
   });
   const profileDir = values.profile !== undefined ? resolve(values.profile) : undefined;
-  const root = fileURLToPath(new URL('../../../', import.meta.url));
   const base = {
     quick,
     reps,
-    outDir: resolve(values.out ?? resolve(root, 'bench-results')),
+    outDir: resolve(values.out ?? resolve(OWN_CHECKOUT, 'bench-results')),
     a: impl(values.a ?? 'steppe', profileDir),
     b: impl(values.b ?? 'obfs4proxy', profileDir),
     phases,

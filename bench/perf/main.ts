@@ -845,16 +845,19 @@ async function sideBySidePhase(
     return;
   }
   for (const w of windows) {
+    const shown: string[] = [];
     for (const side of ['A', 'B'] as const) {
       const r = w[side];
-      metrics.add('sbs.rate', side, r.perSecond);
-      metrics.add('sbs.cpu.client', side, r.cpuMsPerConn.client);
-      metrics.add('sbs.cpu.server', side, r.cpuMsPerConn.server);
-      if (r.error) metrics.error('sbs.rate', side, r.error);
+      metrics.add(ids[0], side, r.perSecond);
+      metrics.add(ids[1], side, r.cpuMsPerConn.client);
+      metrics.add(ids[2], side, r.cpuMsPerConn.server);
+      if (r.error) metrics.error(ids[0], side, r.error);
+      const { client, server } = r.cpuMsPerConn;
+      shown.push(
+        `${names[side]} ${r.perSecond.toFixed(0)}/s ${client.toFixed(3)}/${server.toFixed(3)} ms`,
+      );
     }
-    progress(
-      `side by side: ${names.A} ${w.A.perSecond.toFixed(0)}/s ${w.A.cpuMsPerConn.client.toFixed(3)}/${w.A.cpuMsPerConn.server.toFixed(3)} ms, ${names.B} ${w.B.perSecond.toFixed(0)}/s ${w.B.cpuMsPerConn.client.toFixed(3)}/${w.B.cpuMsPerConn.server.toFixed(3)} ms`,
-    );
+    progress(`side by side: ${shown.join(', ')}`);
   }
   const n = windows.length;
   const client = windowsALower(windows, (r) => r.cpuMsPerConn.client);

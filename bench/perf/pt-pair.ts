@@ -7,7 +7,7 @@ import { spawn, type ChildProcess } from 'node:child_process';
 import { mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { createServer, type Socket } from 'node:net';
 import { tmpdir } from 'node:os';
-import { join } from 'node:path';
+import { join, resolve } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { cpuSeconds, rssKiB } from './proc.js';
 import { shebangEnv } from './shebang-env.js';
@@ -22,21 +22,25 @@ export interface Impl {
   readonly args: readonly string[];
   /** Set in its environment on top of the bench's own (before the TOR_PT_* variables). */
   readonly env?: Readonly<Record<string, string>>;
+  /** steppe only: the checkout whose bin/steppe runs (for the report's header). */
+  readonly checkout?: string;
 }
+
+/** The checkout this bench belongs to. */
+export const OWN_CHECKOUT = resolve(fileURLToPath(new URL('../../../', import.meta.url)));
 
 /**
  * steppe's managed mode, run by this Node binary with the environment bin/steppe's first line
- * sets when tor executes it; nodeArgs e.g. ['--cpu-prof', ...]; `bin` another checkout's.
+ * sets when tor executes it; nodeArgs e.g. ['--cpu-prof', ...]; `checkout` another built one.
  */
-export function steppeImpl(
-  nodeArgs: readonly string[] = [],
-  bin: string = fileURLToPath(new URL('../../../bin/steppe', import.meta.url)),
-): Impl {
+export function steppeImpl(nodeArgs: readonly string[] = [], checkout = OWN_CHECKOUT): Impl {
+  const bin = join(checkout, 'bin', 'steppe');
   return {
     name: 'steppe',
     command: process.execPath,
     args: [...nodeArgs, bin],
     env: shebangEnv(bin),
+    checkout,
   };
 }
 

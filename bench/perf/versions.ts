@@ -5,9 +5,8 @@
  */
 import { spawnSync } from 'node:child_process';
 import { readFileSync } from 'node:fs';
-import { dirname, join, resolve } from 'node:path';
-import { fileURLToPath } from 'node:url';
-import type { Impl } from './pt-pair.js';
+import { join } from 'node:path';
+import { OWN_CHECKOUT, type Impl } from './pt-pair.js';
 
 const BUILDINFO_MAGIC = Buffer.from('\xff Go buildinf:', 'latin1');
 
@@ -60,12 +59,11 @@ function versionOf(dir: string): string | null {
  */
 export function describeImpl(impl: Impl, steppeVersion: string): string {
   if (impl.name === 'steppe') {
-    const own = resolve(fileURLToPath(new URL('../../../', import.meta.url)));
-    const bin = impl.args[impl.args.length - 1];
-    const dir = bin !== undefined ? resolve(dirname(bin), '..') : own;
+    const dir = impl.checkout ?? OWN_CHECKOUT;
+    const own = dir === OWN_CHECKOUT;
     const commit = commitOf(dir);
-    const version = dir === own ? steppeVersion : (versionOf(dir) ?? '(unknown version)');
-    return `steppe ${version} (Node ${process.version})${commit === null ? '' : ` at ${commit}`}${dir === own ? '' : ` in ${dir}`}`;
+    const version = own ? steppeVersion : (versionOf(dir) ?? '(unknown version)');
+    return `steppe ${version} (Node ${process.version})${commit === null ? '' : ` at ${commit}`}${own ? '' : ` in ${dir}`}`;
   }
   const out = spawnSync(impl.command, ['-version'], { encoding: 'utf8', timeout: 5000 });
   const version = out.status === 0 ? out.stdout.trim().split('\n')[0] : undefined;
