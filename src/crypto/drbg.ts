@@ -39,14 +39,10 @@ export class HashDrbg {
     const k1l = key.getUint32(8, true);
     const k1h = key.getUint32(12, true);
     const st = new DataView(this.state.buffer);
-    const lane = (i: number, hi: number, lo: number): void => {
-      st.setUint32(8 * i, lo >>> 0, true);
-      st.setUint32(8 * i + 4, hi >>> 0, true);
-    };
-    lane(0, k0h ^ 0x736f6d65, k0l ^ 0x70736575);
-    lane(1, k1h ^ 0x646f7261, k1l ^ 0x6e646f6d);
-    lane(2, k0h ^ 0x6c796765, k0l ^ 0x6e657261);
-    lane(3, k1h ^ 0x74656462, k1l ^ 0x79746573);
+    setLane(st, 0, k0h ^ 0x736f6d65, k0l ^ 0x70736575);
+    setLane(st, 1, k1h ^ 0x646f7261, k1l ^ 0x6e646f6d);
+    setLane(st, 2, k0h ^ 0x6c796765, k0l ^ 0x6e657261);
+    setLane(st, 3, k1h ^ 0x74656462, k1l ^ 0x79746573);
     this.state.set(seed.subarray(16, DRBG_SEED_LENGTH), 32);
   }
 
@@ -81,4 +77,14 @@ export class HashDrbg {
   int63(): bigint {
     return readU64BE(this.blocks, this.advance()) & INT63_MASK;
   }
+}
+
+/**
+ * Lane `i` of the SipHash state as two little-endian 32-bit words. A module function rather than
+ * a closure in the constructor: a DRBG is made per connection, and a closure made per connection
+ * is recompiled after every full GC (see net/resolvers.ts).
+ */
+function setLane(st: DataView, i: number, hi: number, lo: number): void {
+  st.setUint32(8 * i, lo >>> 0, true);
+  st.setUint32(8 * i + 4, hi >>> 0, true);
 }

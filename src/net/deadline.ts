@@ -18,26 +18,52 @@ export interface Deadline {
 }
 
 export function deadline(ms: number, parent?: AbortSignal): Deadline {
-  const controller = new LightAbortController();
-  if (parent?.aborted === true) {
-    controller.abort(parent.reason);
-    return { signal: controller.signal, dispose: () => {} };
+  return new TimedDeadline(ms, parent);
+}
+
+/**
+ * The timer and the parent's listener are shared functions (the timer's callback gets the
+ * deadline as its argument, the parent calls `handleEvent`), not closures: see resolvers.ts.
+ */
+class TimedDeadline implements Deadline {
+  readonly #controller = new LightAbortController();
+  readonly #parent: AbortSignal | undefined;
+  readonly #timer: NodeJS.Timeout | undefined;
+
+  constructor(ms: number, parent: AbortSignal | undefined) {
+    if (parent?.aborted === true) {
+      this.#controller.abort(parent.reason);
+      return;
+    }
+    this.#parent = parent;
+    this.#timer = setTimeout(onTimeout, ms, this);
+    this.#timer.unref();
+    parent?.addEventListener('abort', this, { once: true });
   }
-  const onParentAbort = (): void => {
-    clearTimeout(timer);
-    controller.abort(parent?.reason);
-  };
-  const timer = setTimeout(() => {
-    parent?.removeEventListener('abort', onParentAbort);
-    controller.abort(new DOMException('The operation was aborted due to timeout', 'TimeoutError'));
-  }, ms);
-  timer.unref();
-  parent?.addEventListener('abort', onParentAbort, { once: true });
-  return {
-    signal: controller.signal,
-    dispose: () => {
-      clearTimeout(timer);
-      parent?.removeEventListener('abort', onParentAbort);
-    },
-  };
+
+  get signal(): AbortSignal {
+    return this.#controller.signal;
+  }
+
+  dispose(): void {
+    clearTimeout(this.#timer);
+    this.#parent?.removeEventListener('abort', this);
+  }
+
+  /** The parent's 'abort'. */
+  handleEvent(): void {
+    clearTimeout(this.#timer);
+    this.#controller.abort(this.#parent?.reason);
+  }
+
+  timedOut(): void {
+    this.#parent?.removeEventListener('abort', this);
+    this.#controller.abort(
+      new DOMException('The operation was aborted due to timeout', 'TimeoutError'),
+    );
+  }
+}
+
+function onTimeout(d: TimedDeadline): void {
+  d.timedOut();
 }

@@ -24,38 +24,60 @@ export interface PendingStream {
 }
 
 export function holdPending(stream: Duplex, parent?: AbortSignal): PendingStream {
-  const controller = new LightAbortController();
-  let gone: Error | undefined;
-  const fail = (e: Error): void => {
-    gone ??= e;
-    if (!controller.signal.aborted) controller.abort(gone);
-  };
-  const onError = (e: Error): void =>
-    fail(
+  return new Pending(stream, parent);
+}
+
+/** Bound listeners and a `handleEvent` for the parent, not closures (see resolvers.ts). */
+class Pending implements PendingStream {
+  readonly #controller = new LightAbortController();
+  #gone: Error | undefined;
+  readonly #onError = this.#error.bind(this);
+  readonly #onClose = this.#close.bind(this);
+
+  constructor(
+    private readonly stream: Duplex,
+    private readonly parent: AbortSignal | undefined,
+  ) {
+    stream.on('error', this.#onError);
+    stream.once('close', this.#onClose);
+    if (parent?.aborted === true) this.handleEvent();
+    else parent?.addEventListener('abort', this, { once: true });
+    if (stream.destroyed) this.#close();
+  }
+
+  get signal(): AbortSignal {
+    return this.#controller.signal;
+  }
+
+  release(): Error | undefined {
+    this.stream.off('error', this.#onError);
+    this.stream.off('close', this.#onClose);
+    this.parent?.removeEventListener('abort', this);
+    return (
+      this.#gone ??
+      (this.stream.destroyed
+        ? new PtError('ERR_CLOSED', 'the connection closed while waiting')
+        : undefined)
+    );
+  }
+
+  /** The parent's 'abort'. */
+  handleEvent(): void {
+    if (!this.#controller.signal.aborted) this.#controller.abort(this.parent?.reason);
+  }
+
+  #fail(e: Error): void {
+    this.#gone ??= e;
+    if (!this.#controller.signal.aborted) this.#controller.abort(this.#gone);
+  }
+
+  #error(e: Error): void {
+    this.#fail(
       new PtError('ERR_CLOSED', `the connection failed while waiting: ${e.message}`, { cause: e }),
     );
-  const onClose = (): void =>
-    fail(new PtError('ERR_CLOSED', 'the connection closed while waiting'));
-  const onParentAbort = (): void => {
-    if (!controller.signal.aborted) controller.abort(parent?.reason);
-  };
-  stream.on('error', onError);
-  stream.once('close', onClose);
-  if (parent?.aborted === true) onParentAbort();
-  else parent?.addEventListener('abort', onParentAbort, { once: true });
-  if (stream.destroyed) onClose();
-  return {
-    signal: controller.signal,
-    release: () => {
-      stream.off('error', onError);
-      stream.off('close', onClose);
-      parent?.removeEventListener('abort', onParentAbort);
-      return (
-        gone ??
-        (stream.destroyed
-          ? new PtError('ERR_CLOSED', 'the connection closed while waiting')
-          : undefined)
-      );
-    },
-  };
+  }
+
+  #close(): void {
+    this.#fail(new PtError('ERR_CLOSED', 'the connection closed while waiting'));
+  }
 }

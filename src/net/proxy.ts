@@ -8,6 +8,7 @@ import { connect as netConnect, isIP, isIPv6, type Socket } from 'node:net';
 import { PtError } from '../errors.js';
 import { formatHostPort, isLoopback, type HostPort } from './address.js';
 import { deadline } from './deadline.js';
+import { withResolvers } from './resolvers.js';
 import { ByteReader, writeAll } from './reader.js';
 import {
   encodeConnect,
@@ -137,42 +138,66 @@ async function openSocket(
 ): Promise<Socket> {
   if (signal.aborted) throw abortError(signal);
   const { host, local } = await pickLocalAddress(dest, opts);
-  return new Promise<Socket>((resolve, reject) => {
-    const s = netConnect({
-      host,
-      port: dest.port,
-      allowHalfOpen: true,
-      noDelay: true,
-      keepAlive: true,
-      keepAliveInitialDelay: 15_000,
-      ...(local === undefined ? {} : { localAddress: local }),
-    });
-    const cleanup = (): void => {
-      s.off('connect', onConnect);
-      s.off('error', onError);
-      signal.removeEventListener('abort', onAbort);
-    };
-    const onConnect = (): void => {
-      cleanup();
-      // A late error (reset before the owner listens) must not crash the process; owners see 'close'.
-      s.on('error', ignore);
-      s.pause();
-      resolve(s);
-    };
-    const onError = (err: Error): void => {
-      cleanup();
-      s.destroy();
-      reject(err);
-    };
-    const onAbort = (): void => {
-      cleanup();
-      s.destroy();
-      reject(abortError(signal));
-    };
-    s.once('connect', onConnect);
-    s.once('error', onError);
-    signal.addEventListener('abort', onAbort, { once: true });
+  const s = netConnect({
+    host,
+    port: dest.port,
+    allowHalfOpen: true,
+    noDelay: true,
+    keepAlive: true,
+    keepAliveInitialDelay: 15_000,
+    ...(local === undefined ? {} : { localAddress: local }),
   });
+  return new Connecting(s, signal).done;
+}
+
+/**
+ * A socket until it connects, fails or the signal aborts. The listeners are bound methods and
+ * the signal's is the object itself, not closures made per connect (see resolvers.ts).
+ */
+class Connecting {
+  readonly #r = withResolvers<Socket>();
+  readonly #onConnect = this.#connected.bind(this);
+  readonly #onError = this.#failed.bind(this);
+
+  constructor(
+    private readonly s: Socket,
+    private readonly signal: AbortSignal,
+  ) {
+    s.once('connect', this.#onConnect);
+    s.once('error', this.#onError);
+    signal.addEventListener('abort', this, { once: true });
+  }
+
+  get done(): Promise<Socket> {
+    return this.#r.promise;
+  }
+
+  #cleanup(): void {
+    this.s.off('connect', this.#onConnect);
+    this.s.off('error', this.#onError);
+    this.signal.removeEventListener('abort', this);
+  }
+
+  #connected(): void {
+    this.#cleanup();
+    // A late error (reset before the owner listens) must not crash the process; owners see 'close'.
+    this.s.on('error', ignore);
+    this.s.pause();
+    this.#r.resolve(this.s);
+  }
+
+  #failed(err: Error): void {
+    this.#cleanup();
+    this.s.destroy();
+    this.#r.reject(err);
+  }
+
+  /** The signal's 'abort'. */
+  handleEvent(): void {
+    this.#cleanup();
+    this.s.destroy();
+    this.#r.reject(abortError(this.signal));
+  }
 }
 
 function abortError(signal: AbortSignal): PtError {

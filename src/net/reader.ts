@@ -7,6 +7,7 @@
  */
 import type { Duplex } from 'node:stream';
 import { PtError, type PtErrorCode } from '../errors.js';
+import { withResolvers, type Resolvers } from './resolvers.js';
 
 /** A sans-IO parse step: null means "need more bytes". It may throw a PtError. */
 export type ParseStep<T> = (buf: Uint8Array) => { value: T; consumed: number } | null;
@@ -32,23 +33,27 @@ export class ByteReader {
   #wake: (() => void) | null = null;
   #released = false;
 
-  readonly #onData = (chunk: Buffer | string): void => {
+  // Bound methods, not arrow fields (closures per connection): see resolvers.ts.
+  readonly #onData = this.#streamData.bind(this);
+  readonly #onEnd = this.#streamEnd.bind(this);
+  readonly #onError = this.#streamError.bind(this);
+
+  #streamData(chunk: Buffer | string): void {
     const b = typeof chunk === 'string' ? Buffer.from(chunk) : chunk;
     this.#buf = this.#buf.length === 0 ? b : Buffer.concat([this.#buf, b]);
     this.#notify();
-  };
-  readonly #onEnd = (): void => {
+  }
+
+  /** 'end' and 'close' alike. */
+  #streamEnd(): void {
     this.#ended = true;
     this.#notify();
-  };
-  readonly #onError = (err: Error): void => {
+  }
+
+  #streamError(err: Error): void {
     this.#failure ??= err;
     this.#notify();
-  };
-  readonly #onClose = (): void => {
-    this.#ended = true;
-    this.#notify();
-  };
+  }
 
   /**
    * @param code the PtError code for failures (ERR_SOCKS, ERR_PROXY, ERR_EXTORPORT, ...)
@@ -61,7 +66,7 @@ export class ByteReader {
     stream.on('data', this.#onData);
     stream.on('end', this.#onEnd);
     stream.on('error', this.#onError);
-    stream.on('close', this.#onClose);
+    stream.on('close', this.#onEnd);
     stream.pause();
   }
 
@@ -154,7 +159,7 @@ export class ByteReader {
     s.off('data', this.#onData);
     s.off('end', this.#onEnd);
     s.off('error', this.#onError);
-    s.off('close', this.#onClose);
+    s.off('close', this.#onEnd);
     s.pause();
     const rest = this.#buf;
     this.#buf = Buffer.alloc(0);
@@ -167,14 +172,19 @@ export class ByteReader {
 
 /** Writes bytes and resolves once they are handed to the kernel (or the stream's buffer drains). */
 export function writeAll(stream: Duplex, data: Uint8Array): Promise<void> {
-  return new Promise((resolve, reject) => {
-    if (stream.destroyed || stream.writableEnded) {
-      reject(new PtError('ERR_CLOSED', 'cannot write: the connection is closed'));
-      return;
-    }
-    stream.write(data, (err) => {
-      if (err) reject(err);
-      else resolve();
-    });
-  });
+  if (stream.destroyed || stream.writableEnded)
+    return Promise.reject(new PtError('ERR_CLOSED', 'cannot write: the connection is closed'));
+  const r = withResolvers<void>();
+  try {
+    // A bound shared function, not a closure per write (see resolvers.ts).
+    stream.write(data, settleWrite.bind(r));
+  } catch (e) {
+    r.reject(e);
+  }
+  return r.promise;
+}
+
+function settleWrite(this: Resolvers<void>, err?: Error | null): void {
+  if (err) this.reject(err);
+  else this.resolve();
 }

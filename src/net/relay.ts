@@ -6,6 +6,7 @@
  * either side tears both down at once.
  */
 import type { Duplex } from 'node:stream';
+import { withResolvers } from './resolvers.js';
 
 export interface RelayOptions {
   /** Destroys both streams when aborted (process shutdown). */
@@ -31,124 +32,182 @@ export interface RelayResult {
  * when it resolves.
  */
 export function relay(a: Duplex, b: Duplex, opts: RelayOptions = {}): Promise<RelayResult> {
-  const halfClose = opts.halfClose ?? true;
-  return new Promise<RelayResult>((resolve) => {
-    let aToB = 0;
-    let bToA = 0;
-    let firstError: Error | undefined;
-    let settled = false;
-    const cleanups: Array<() => void> = [];
-
-    const finish = (err?: Error): void => {
-      if (settled) return;
-      settled = true;
-      if (err !== undefined) firstError = err;
-      for (const c of cleanups) c();
-      a.destroy();
-      b.destroy();
-      resolve(firstError === undefined ? { aToB, bToA } : { aToB, bToA, error: firstError });
-    };
-
-    let directionsDone = 0;
-    const directionDone = (): void => {
-      directionsDone += 1;
-      if (directionsDone === 2) finish();
-    };
-
-    const pump = (src: Duplex, dst: Duplex, count: (n: number) => void): void => {
-      let ended = false;
-      const onData = (chunk: Buffer | string): void => {
-        count(chunk.length);
-        if (!dst.write(chunk)) {
-          src.pause();
-          dst.once('drain', onDrain);
-        }
-      };
-      const onDrain = (): void => {
-        if (!settled) src.resume();
-      };
-      const onEnd = (): void => {
-        if (ended) return;
-        ended = true;
-        if (!halfClose) {
-          // obfs4proxy semantics: one EOF ends the whole connection, after flushing what is queued.
-          let pending = 2;
-          const flushed = (): void => {
-            pending -= 1;
-            if (pending === 0) finish();
-          };
-          endWritable(dst, flushed);
-          endWritable(src, flushed);
-          return;
-        }
-        endWritable(dst, directionDone);
-      };
-      src.on('data', onData);
-      src.on('end', onEnd);
-      cleanups.push(() => {
-        src.off('data', onData);
-        src.off('end', onEnd);
-        dst.off('drain', onDrain);
-      });
-      if (src.readableEnded) onEnd();
-      else src.resume();
-    };
-
-    const watch = (s: Duplex): void => {
-      const onError = (err: Error): void => finish(err);
-      const onClose = (): void => {
-        if (settled) return;
-        // A socket without allowHalfOpen closes by itself after its peer's FIN: that is a clean
-        // end of both directions. Any other close (destroy, reset) is premature: tear down.
-        if (s.readableEnded && s.writableFinished) finish();
-        else finish(new Error('connection closed before the relay finished'));
-      };
-      s.on('error', onError);
-      s.on('close', onClose);
-      cleanups.push(() => {
-        s.off('close', onClose);
-        // Keep a no-op error listener: a late error after teardown must not crash the process.
-        s.off('error', onError);
-        s.on('error', ignore);
-      });
-    };
-
-    if (opts.signal !== undefined) {
-      const signal = opts.signal;
-      const onAbort = (): void => finish(new Error('relay aborted'));
-      if (signal.aborted) {
-        finish(new Error('relay aborted'));
-        return;
-      }
-      signal.addEventListener('abort', onAbort, { once: true });
-      cleanups.push(() => signal.removeEventListener('abort', onAbort));
-    }
-
-    if (a.destroyed || b.destroyed) {
-      finish(new Error('a stream was already closed when the relay started'));
-      return;
-    }
-    watch(a);
-    watch(b);
-    pump(a, b, (n) => (aToB += n));
-    pump(b, a, (n) => (bToA += n));
-  });
+  const r = withResolvers<RelayResult>();
+  new Relay(a, b, opts.halfClose ?? true, r.resolve).start(opts.signal);
+  return r.promise;
 }
 
-function endWritable(s: Duplex, cb: () => void): void {
-  if (s.writableFinished) {
-    cb();
-    return;
+/**
+ * One relay's state. Its listeners are bound methods and the signal's listener is the object
+ * itself (`handleEvent`), not closures: see resolvers.ts for why per-connection code avoids them.
+ */
+class Relay {
+  aToB = 0;
+  bToA = 0;
+  settled = false;
+  #firstError: Error | undefined;
+  #directionsDone = 0;
+  #signal: AbortSignal | undefined;
+  readonly #pumps: readonly [Pump, Pump];
+  readonly #watches: readonly [Watch, Watch];
+  readonly directionDone = this.#directionDone.bind(this);
+
+  constructor(
+    readonly a: Duplex,
+    readonly b: Duplex,
+    readonly halfClose: boolean,
+    private readonly resolve: (r: RelayResult) => void,
+  ) {
+    this.#pumps = [new Pump(this, a, b, true), new Pump(this, b, a, false)];
+    this.#watches = [new Watch(this, a), new Watch(this, b)];
   }
-  let called = false;
-  const once = (): void => {
-    if (!called) {
-      called = true;
-      cb();
+
+  start(signal: AbortSignal | undefined): void {
+    if (signal !== undefined) {
+      if (signal.aborted) {
+        this.finish(new Error('relay aborted'));
+        return;
+      }
+      this.#signal = signal;
+      signal.addEventListener('abort', this, { once: true });
     }
-  };
-  if (s.writableEnded) s.once('finish', once);
-  else s.end(once);
+    if (this.a.destroyed || this.b.destroyed) {
+      this.finish(new Error('a stream was already closed when the relay started'));
+      return;
+    }
+    for (const w of this.#watches) w.start();
+    for (const p of this.#pumps) p.start();
+  }
+
+  /** The signal's 'abort'. */
+  handleEvent(): void {
+    this.finish(new Error('relay aborted'));
+  }
+
+  finish(err?: Error): void {
+    if (this.settled) return;
+    this.settled = true;
+    if (err !== undefined) this.#firstError = err;
+    this.#signal?.removeEventListener('abort', this);
+    for (const w of this.#watches) w.stop();
+    for (const p of this.#pumps) p.stop();
+    this.a.destroy();
+    this.b.destroy();
+    const { aToB, bToA } = this;
+    const error = this.#firstError;
+    this.resolve(error === undefined ? { aToB, bToA } : { aToB, bToA, error });
+  }
+
+  #directionDone(): void {
+    this.#directionsDone += 1;
+    if (this.#directionsDone === 2) this.finish();
+  }
+}
+
+/** One direction: src's data written to dst, with backpressure, and src's EOF passed on. */
+class Pump {
+  #ended = false;
+  #flushesPending = 2;
+  readonly #onData = this.#data.bind(this);
+  readonly #onDrain = this.#drain.bind(this);
+  readonly #onEnd = this.#end.bind(this);
+  readonly #onFlushed = this.#flushed.bind(this);
+
+  constructor(
+    private readonly relay: Relay,
+    private readonly src: Duplex,
+    private readonly dst: Duplex,
+    private readonly forward: boolean,
+  ) {}
+
+  start(): void {
+    this.src.on('data', this.#onData);
+    this.src.on('end', this.#onEnd);
+    if (this.src.readableEnded) this.#end();
+    else this.src.resume();
+  }
+
+  stop(): void {
+    this.src.off('data', this.#onData);
+    this.src.off('end', this.#onEnd);
+    this.dst.off('drain', this.#onDrain);
+  }
+
+  #data(chunk: Buffer | string): void {
+    if (this.forward) this.relay.aToB += chunk.length;
+    else this.relay.bToA += chunk.length;
+    if (!this.dst.write(chunk)) {
+      this.src.pause();
+      this.dst.once('drain', this.#onDrain);
+    }
+  }
+
+  #drain(): void {
+    if (!this.relay.settled) this.src.resume();
+  }
+
+  #end(): void {
+    if (this.#ended) return;
+    this.#ended = true;
+    if (!this.relay.halfClose) {
+      // obfs4proxy semantics: one EOF ends the whole connection, after flushing what is queued.
+      endWritable(this.dst, this.#onFlushed);
+      endWritable(this.src, this.#onFlushed);
+      return;
+    }
+    endWritable(this.dst, this.relay.directionDone);
+  }
+
+  #flushed(): void {
+    this.#flushesPending -= 1;
+    if (this.#flushesPending === 0) this.relay.finish();
+  }
+}
+
+/** A stream's 'error' and 'close': either ends the relay. */
+class Watch {
+  readonly #onError = this.#error.bind(this);
+  readonly #onClose = this.#close.bind(this);
+
+  constructor(
+    private readonly relay: Relay,
+    private readonly s: Duplex,
+  ) {}
+
+  start(): void {
+    this.s.on('error', this.#onError);
+    this.s.on('close', this.#onClose);
+  }
+
+  stop(): void {
+    this.s.off('close', this.#onClose);
+    // Keep a no-op error listener: a late error after teardown must not crash the process.
+    this.s.off('error', this.#onError);
+    this.s.on('error', ignore);
+  }
+
+  #error(err: Error): void {
+    this.relay.finish(err);
+  }
+
+  #close(): void {
+    if (this.relay.settled) return;
+    // A socket without allowHalfOpen closes by itself after its peer's FIN: that is a clean
+    // end of both directions. Any other close (destroy, reset) is premature: tear down.
+    if (this.s.readableEnded && this.s.writableFinished) this.relay.finish();
+    else this.relay.finish(new Error('connection closed before the relay finished'));
+  }
+}
+
+/**
+ * Calls `cb` once `s` has flushed everything and finished, ending it if nobody has. `end(cb)`
+ * and the 'finish' event each call it at most once; neither fires if the stream fails first,
+ * and then the 'error' or 'close' watch ends the relay instead.
+ */
+function endWritable(s: Duplex, cb: () => void): void {
+  if (s.writableFinished) cb();
+  else if (s.writableEnded) s.once('finish', cb);
+  else s.end(cb);
 }
 
 function ignore(): void {

@@ -46,10 +46,26 @@ export class SignalScope {
       return { signal: c.signal, release: () => {} };
     }
     this.#children.add(c);
-    const release = (): void => {
-      this.#children.delete(c);
-    };
-    closeWith?.once('close', release);
-    return { signal: c.signal, release };
+    const member = new ScopeMember(this.#children, c);
+    closeWith?.once('close', member.release);
+    return member;
+  }
+}
+
+/** One connection's place in a scope; `release` is bound, not a closure (see resolvers.ts). */
+class ScopeMember implements ConnectionSignal {
+  readonly release = this.#release.bind(this);
+
+  constructor(
+    private readonly children: Set<LightAbortController>,
+    private readonly controller: LightAbortController,
+  ) {}
+
+  get signal(): AbortSignal {
+    return this.controller.signal;
+  }
+
+  #release(): void {
+    this.children.delete(this.controller);
   }
 }

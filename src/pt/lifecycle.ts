@@ -22,7 +22,8 @@ export interface Closable {
 /** A connection to count and, at shutdown, destroy. */
 export interface Trackable {
   destroy(): void;
-  once(event: 'close', listener: () => void): unknown;
+  /** Calls the listener with the connection as `this`, as an EventEmitter does. */
+  once(event: 'close', listener: (this: Trackable) => void): unknown;
   readonly destroyed: boolean;
 }
 
@@ -153,12 +154,24 @@ export class Lifecycle {
       return false;
     }
     this.#conns.add(conn);
-    conn.once('close', () => {
-      this.#conns.delete(conn);
-      if (this.#draining && this.#conns.size === 0)
-        this.stopNow('all connections closed after SIGINT');
-    });
+    conn.once('close', this.#onConnClose);
     return true;
+  }
+
+  /**
+   * One listener for every tracked connection's 'close' (an emitter calls it with the
+   * connection as `this`): a closure per connection would be recompiled after every full GC
+   * (see net/resolvers.ts).
+   */
+  readonly #onConnClose = ((lifecycle: Lifecycle) =>
+    function (this: Trackable): void {
+      lifecycle.#untrack(this);
+    })(this);
+
+  #untrack(conn: Trackable): void {
+    this.#conns.delete(conn);
+    if (this.#draining && this.#conns.size === 0)
+      this.stopNow('all connections closed after SIGINT');
   }
 
   /** First SIGINT: stop accepting and wait for open connections. */

@@ -7,6 +7,7 @@
 import type { Socket } from 'node:net';
 import { Duplex } from 'node:stream';
 import { FramingError, PtError } from '../errors.js';
+import { endSocketThen } from './end-socket.js';
 
 export interface StreamCodec {
   /** The wire bytes for one application write (may carry a one-time preamble). */
@@ -35,18 +36,25 @@ export class CodecStream extends Duplex {
   readonly #name: string;
   #socketPaused = false;
 
-  readonly #onData = (chunk: Buffer): void => this.#receive(chunk);
-  readonly #onEnd = (): void => {
+  // Bound methods, not arrow fields (closures per connection): see net/resolvers.ts.
+  readonly #onData = this.#receive.bind(this);
+  readonly #onEnd = this.#socketEnd.bind(this);
+  readonly #onError = this.#socketError.bind(this);
+  readonly #onClose = this.#socketClose.bind(this);
+
+  #socketEnd(): void {
     this.push(null);
-  };
-  readonly #onError = (err: Error): void => {
+  }
+
+  #socketError(err: Error): void {
     this.destroy(
       new PtError('ERR_CLOSED', `${this.#name} connection failed: ${err.message}`, { cause: err }),
     );
-  };
-  readonly #onClose = (): void => {
+  }
+
+  #socketClose(): void {
     if (!this.destroyed) this.destroy();
-  };
+  }
 
   constructor(p: CodecStreamParams) {
     // As Obfs4Stream: the stream decides when the socket's write side ends (after everything
@@ -120,7 +128,7 @@ export class CodecStream extends Duplex {
   }
 
   override _final(cb: (err?: Error | null) => void): void {
-    this.#socket.end(() => cb());
+    endSocketThen(this.#socket, cb);
   }
 
   override _destroy(err: Error | null, cb: (err?: Error | null) => void): void {

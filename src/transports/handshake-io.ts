@@ -8,6 +8,7 @@
  */
 import type { Duplex } from 'node:stream';
 import { AbortError, HandshakeError } from '../errors.js';
+import { withResolvers } from '../net/resolvers.js';
 
 /**
  * Reads from `socket` into `step` until it returns a result; rejects on timeout, EOF, socket
@@ -25,67 +26,106 @@ export function readUntil<T>(
   signal: AbortSignal | undefined,
   what: string,
 ): Promise<T> {
-  return new Promise<T>((resolve, reject) => {
-    const cleanup = (): void => {
-      socket.pause();
-      clearTimeout(timer);
-      socket.off('data', onData);
-      socket.off('end', onEnd);
-      socket.off('error', onError);
-      socket.off('close', onEnd);
-      signal?.removeEventListener('abort', onAbort);
-    };
-    const fail = (e: Error): void => {
-      cleanup();
-      reject(e);
-    };
-    const onData = (chunk: Buffer): void => {
-      let r: T | null;
-      try {
-        r = step(chunk);
-      } catch (e) {
-        fail(e as Error);
-        return;
-      }
-      if (r !== null) {
-        cleanup();
-        resolve(r);
-      }
-    };
-    const onEnd = (): void =>
-      fail(new HandshakeError('ERR_HANDSHAKE_EOF', `connection closed during the ${what}`));
-    const onError = (e: Error): void =>
-      fail(
-        new HandshakeError(
-          'ERR_HANDSHAKE_EOF',
-          `connection failed during the ${what}: ${e.message}`,
-          {
-            cause: e,
-          },
-        ),
-      );
-    const onAbort = (): void => fail(new AbortError(`${what} aborted`, { cause: signal?.reason }));
-    const timer = setTimeout(
-      () =>
-        fail(
-          new HandshakeError(
-            'ERR_HANDSHAKE_TIMEOUT',
-            `${what} timed out after ${timeoutMs / 1000} s`,
-          ),
-        ),
-      timeoutMs,
-    );
+  return new HandshakeRead(socket, step, timeoutMs, signal, what).done;
+}
+
+/**
+ * One `readUntil`. Its listeners are bound methods, the timer's callback a shared function with
+ * the read as its argument and the signal's listener the object itself: no closures per
+ * handshake (see net/resolvers.ts).
+ */
+class HandshakeRead<T> {
+  readonly #r = withResolvers<T>();
+  readonly #timer: NodeJS.Timeout;
+  readonly #onData = this.#data.bind(this);
+  readonly #onEnd = this.#end.bind(this);
+  readonly #onError = this.#error.bind(this);
+
+  constructor(
+    private readonly socket: Duplex,
+    private readonly step: (chunk: Uint8Array) => T | null,
+    private readonly timeoutMs: number,
+    private readonly signal: AbortSignal | undefined,
+    private readonly what: string,
+  ) {
+    this.#timer = setTimeout(onHandshakeTimeout, timeoutMs, this);
     if (signal?.aborted) {
-      onAbort();
+      this.handleEvent();
       return;
     }
-    signal?.addEventListener('abort', onAbort, { once: true });
-    socket.on('data', onData);
-    socket.on('end', onEnd);
-    socket.on('error', onError);
-    socket.on('close', onEnd);
+    signal?.addEventListener('abort', this, { once: true });
+    socket.on('data', this.#onData);
+    socket.on('end', this.#onEnd);
+    socket.on('error', this.#onError);
+    socket.on('close', this.#onEnd);
     socket.resume();
-  });
+  }
+
+  get done(): Promise<T> {
+    return this.#r.promise;
+  }
+
+  #cleanup(): void {
+    const socket = this.socket;
+    socket.pause();
+    clearTimeout(this.#timer);
+    socket.off('data', this.#onData);
+    socket.off('end', this.#onEnd);
+    socket.off('error', this.#onError);
+    socket.off('close', this.#onEnd);
+    this.signal?.removeEventListener('abort', this);
+  }
+
+  fail(e: Error): void {
+    this.#cleanup();
+    this.#r.reject(e);
+  }
+
+  #data(chunk: Buffer): void {
+    let r: T | null;
+    try {
+      r = this.step(chunk);
+    } catch (e) {
+      this.fail(e as Error);
+      return;
+    }
+    if (r !== null) {
+      this.#cleanup();
+      this.#r.resolve(r);
+    }
+  }
+
+  #end(): void {
+    this.fail(new HandshakeError('ERR_HANDSHAKE_EOF', `connection closed during the ${this.what}`));
+  }
+
+  #error(e: Error): void {
+    this.fail(
+      new HandshakeError(
+        'ERR_HANDSHAKE_EOF',
+        `connection failed during the ${this.what}: ${e.message}`,
+        { cause: e },
+      ),
+    );
+  }
+
+  /** The signal's 'abort'. */
+  handleEvent(): void {
+    this.fail(new AbortError(`${this.what} aborted`, { cause: this.signal?.reason }));
+  }
+
+  timedOut(): void {
+    this.fail(
+      new HandshakeError(
+        'ERR_HANDSHAKE_TIMEOUT',
+        `${this.what} timed out after ${this.timeoutMs / 1000} s`,
+      ),
+    );
+  }
+}
+
+function onHandshakeTimeout(read: { timedOut(): void }): void {
+  read.timedOut();
 }
 
 /**

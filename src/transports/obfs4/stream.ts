@@ -6,6 +6,7 @@
 import { Duplex } from 'node:stream';
 import { FramingError, PtError } from '../../errors.js';
 import { ByteQueue } from '../byte-queue.js';
+import { endSocketThen } from '../end-socket.js';
 import {
   IAT_NONE,
   IAT_PARANOID,
@@ -48,25 +49,35 @@ export class Obfs4Stream extends Duplex {
   #inHandshakeBytes = false;
   #pendingSeed: Uint8Array | null = null;
 
-  readonly #onData = (chunk: Buffer): void => {
+  // The socket's listeners: bound methods, not arrow fields, which would be closures made per
+  // connection and recompiled after every full GC (see net/resolvers.ts).
+  readonly #onData = this.#socketData.bind(this);
+  readonly #onEnd = this.#socketEnd.bind(this);
+  readonly #onError = this.#socketError.bind(this);
+  readonly #onClose = this.#socketClose.bind(this);
+
+  #socketData(chunk: Buffer): void {
     if (this.#pendingSeed !== null) {
       this.#dists.adoptSeed(this.#pendingSeed);
       this.#pendingSeed = null;
     }
     this.#receive(chunk);
-  };
-  readonly #onEnd = (): void => {
+  }
+
+  #socketEnd(): void {
     this.push(null);
-  };
-  readonly #onError = (err: Error): void => {
+  }
+
+  #socketError(err: Error): void {
     this.destroy(
       new PtError('ERR_CLOSED', `obfs4 connection failed: ${err.message}`, { cause: err }),
     );
-  };
-  readonly #onClose = (): void => {
+  }
+
+  #socketClose(): void {
     // The socket went away underneath us; a clean end was already signalled by 'end'.
     if (!this.destroyed) this.destroy();
-  };
+  }
 
   constructor(p: Obfs4StreamParams) {
     // The stream takes over half-close handling from the socket. A socket that was not
@@ -243,7 +254,7 @@ export class Obfs4Stream extends Duplex {
   }
 
   override _final(cb: (err?: Error | null) => void): void {
-    this.#socket.end(() => cb());
+    endSocketThen(this.#socket, cb);
   }
 
   override _destroy(err: Error | null, cb: (err?: Error | null) => void): void {
