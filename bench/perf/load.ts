@@ -7,7 +7,7 @@
 import { performance } from 'node:perf_hooks';
 import { connect, type Socket } from 'node:net';
 import { setTimeout as sleep } from 'node:timers/promises';
-import { cpuSeconds, selfCpuSeconds, systemBusySeconds } from './proc.js';
+import { cpuSeconds, mainThreadCpuSeconds, selfCpuSeconds, systemBusySeconds } from './proc.js';
 import { CMD_DOWNLOAD, CMD_ECHO, CMD_UPLOAD, pump, type Sink } from './sink.js';
 import type { Endpoint } from './socks.js';
 
@@ -49,6 +49,9 @@ export interface BulkOptions {
 export interface CpuDelta {
   client: number;
   server: number;
+  /** The PTs' first threads alone (see mainThreadCpuSeconds). */
+  clientMain: number;
+  serverMain: number;
   harness: number;
   /** Every busy core-second on the machine, ours included. */
   system: number;
@@ -83,6 +86,8 @@ function snapshotCpu(t: Target): CpuDelta {
   return {
     client: p ? cpuSeconds(p.client) : Number.NaN,
     server: p ? cpuSeconds(p.server) : Number.NaN,
+    clientMain: p ? mainThreadCpuSeconds(p.client) : Number.NaN,
+    serverMain: p ? mainThreadCpuSeconds(p.server) : Number.NaN,
     harness: selfCpuSeconds(),
     system: systemBusySeconds(),
   };
@@ -92,6 +97,8 @@ function diffCpu(a: CpuDelta, b: CpuDelta): CpuDelta {
   return {
     client: b.client - a.client,
     server: b.server - a.server,
+    clientMain: b.clientMain - a.clientMain,
+    serverMain: b.serverMain - a.serverMain,
     harness: b.harness - a.harness,
     system: b.system - a.system,
   };
@@ -131,7 +138,14 @@ export async function bulk(t: Target, sink: Sink, o: BulkOptions): Promise<BulkR
     bytes: 0,
     seconds: 0,
     mbps: Number.NaN,
-    cpu: { client: Number.NaN, server: Number.NaN, harness: Number.NaN, system: Number.NaN },
+    cpu: {
+      client: Number.NaN,
+      server: Number.NaN,
+      clientMain: Number.NaN,
+      serverMain: Number.NaN,
+      harness: Number.NaN,
+      system: Number.NaN,
+    },
     cpuPerGiB: { client: Number.NaN, server: Number.NaN },
     windowMs: [Number.NaN, Number.NaN],
     totalBytes: 0,
@@ -200,6 +214,8 @@ export interface HandshakeResult {
   cpu: CpuDelta;
   /** CPU milliseconds per completed connection, per PT process. */
   cpuMsPerConn: { client: number; server: number };
+  /** The part of cpuMsPerConn spent outside each PT's first thread. */
+  offMainMsPerConn: { client: number; server: number };
   error?: string;
 }
 
@@ -244,6 +260,10 @@ export async function handshakes(t: Target, o: HandshakeOptions): Promise<Handsh
     latenciesMs: latencies,
     cpu,
     cpuMsPerConn: { client: (cpu.client * 1000) / n, server: (cpu.server * 1000) / n },
+    offMainMsPerConn: {
+      client: ((cpu.client - cpu.clientMain) * 1000) / n,
+      server: ((cpu.server - cpu.serverMain) * 1000) / n,
+    },
   };
   if (firstError !== undefined) r.error = `${failed} failed; first: ${firstError}`;
   await sleep(250);

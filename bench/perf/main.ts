@@ -17,6 +17,7 @@ import {
   openIdle,
   otherLoad,
   type Direction,
+  type HandshakeResult,
   type IdleSet,
   type Target,
 } from './load.js';
@@ -245,11 +246,13 @@ async function main(): Promise<number> {
       const perConn = { limit: { op: '<=', value: 0.5 } } as const;
       metrics.define('hs.cpu.client', g, 'client CPU per connection', 'ms', 'lower', perConn);
       metrics.define('hs.cpu.server', g, 'server CPU per connection', 'ms', 'lower', perConn);
+      const offMain = { A: [] as HandshakeResult[], B: [] as HandshakeResult[] };
       await alternate('handshakes', ids, cfg.reps, async (side, pair) => {
         const r = await handshakes(slots[side].target(pair), cfg.handshake);
         if (!pair.alive) throw new Error(`PT died during the measurement: ${pair.deathReason()}`);
         const other = otherLoad(r.cpu, r.seconds);
         otherLoads[side].push(other);
+        offMain[side].push(r);
         metrics.add('hs.rate', side, r.perSecond);
         metrics.add('hs.p50', side, median(r.latenciesMs));
         metrics.add('hs.p99', side, percentile(r.latenciesMs, 99));
@@ -260,6 +263,7 @@ async function main(): Promise<number> {
           `handshakes ${slots[side].name}: ${r.perSecond.toFixed(0)}/s, median ${median(r.latenciesMs).toFixed(1)} ms, p99 ${percentile(r.latenciesMs, 99).toFixed(1)} ms, other load ${other.toFixed(2)} cores${r.error ? ` (${r.error})` : ''}`,
         );
       });
+      notes.push(offMainNote(offMain, { A: nameA, B: nameB }));
     }
 
     if (wantSideBySide) await sideBySidePhase(slots, cfg, metrics, { A: nameA, B: nameB });
@@ -1045,3 +1049,21 @@ function processAlive(pid: number): boolean {
 }
 
 runBench('bench:perf', main);
+
+/**
+ * How much of each side's CPU per connection ran outside its first thread. For steppe that is
+ * V8's optimizing compiler and GC helpers: a jump there (closures recompiled after every full GC,
+ * bench/perf/README.md) shows here before the totals can resolve it. Go runs goroutines on all
+ * its threads, so its share says nothing about obfs4proxy's efficiency.
+ */
+function offMainNote(
+  runs: Record<'A' | 'B', readonly HandshakeResult[]>,
+  names: Record<'A' | 'B', string>,
+): string {
+  const side = (s: 'A' | 'B'): string => {
+    const c = median(runs[s].map((r) => r.offMainMsPerConn.client));
+    const v = median(runs[s].map((r) => r.offMainMsPerConn.server));
+    return `${names[s]} ${c.toFixed(3)} / ${v.toFixed(3)} ms`;
+  };
+  return `handshakes: CPU per connection off the main thread (client / server, medians): ${side('A')}, ${side('B')} (Node: the JIT compiler and GC helpers; Go schedules goroutines on every thread)`;
+}

@@ -23,8 +23,21 @@ export function clkTck(): number {
 
 /** utime + stime of the whole process in seconds, or NaN if it is gone. */
 export function cpuSeconds(pid: number): number {
+  return statCpuSeconds(`/proc/${pid}/stat`);
+}
+
+/**
+ * utime + stime of the process's first thread alone, or NaN. For Node that is the event loop;
+ * the rest of the process is V8's compiler and GC helpers and libuv's pool. Go runs goroutines on
+ * any of its threads, so there the split says little.
+ */
+export function mainThreadCpuSeconds(pid: number): number {
+  return statCpuSeconds(`/proc/${pid}/task/${pid}/stat`);
+}
+
+function statCpuSeconds(path: string): number {
   try {
-    const stat = readFileSync(`/proc/${pid}/stat`, 'utf8');
+    const stat = readFileSync(path, 'utf8');
     // The command name (field 2) is in parentheses and may contain spaces; count from after it.
     const rest = stat.slice(stat.lastIndexOf(')') + 2).split(' ');
     const utime = Number(rest[11]);

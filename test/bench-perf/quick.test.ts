@@ -80,6 +80,14 @@ test(
         );
         assert.ok(Number.isFinite(m.ratio) && m.ratio > 0, `${id} has a ratio`);
       }
+      const offMain = report.meta.notes.find((n) =>
+        n.startsWith('handshakes: CPU per connection off the main thread'),
+      );
+      assert.ok(offMain, `the off-main-thread note is reported: ${report.meta.notes.join(' | ')}`);
+      assert.match(
+        offMain,
+        /steppe \d+\.\d{3} \/ \d+\.\d{3} ms, obfs4proxy \d+\.\d{3} \/ \d+\.\d{3} ms/,
+      );
       assert.ok(
         report.timing.some((c) => c.mode === 1 && c.A && c.B),
         'iat-mode 1 timing measured on both sides',
