@@ -4,7 +4,7 @@
  * assert times).
  */
 import { parseArgs } from 'node:util';
-import { existsSync } from 'node:fs';
+import { accessSync, constants, existsSync } from 'node:fs';
 import { join, resolve } from 'node:path';
 import { OWN_CHECKOUT, obfs4proxyImpl, steppeImpl, type Impl } from './pt-pair.js';
 
@@ -103,7 +103,7 @@ const USAGE = `usage: npm run bench:perf -- [options]
 function impl(name: string, profileDir: string | undefined): Impl {
   const nodeArgs = profileDir ? ['--cpu-prof', `--cpu-prof-dir=${profileDir}`] : [];
   if (name === 'steppe') return steppeImpl(nodeArgs);
-  if (name === 'obfs4proxy') return obfs4proxyImpl();
+  if (name === 'obfs4proxy') return installed(obfs4proxyImpl());
   // Another steppe checkout (a baseline build to compare this one with, or the reverse).
   const checkout = resolve(name);
   if (existsSync(join(checkout, 'bin', 'steppe'))) {
@@ -111,7 +111,23 @@ function impl(name: string, profileDir: string | undefined): Impl {
       throw new RangeError(`${name} is a steppe checkout without a build: run npm run build in it`);
     return steppeImpl(nodeArgs, checkout);
   }
-  return { ...obfs4proxyImpl(name), name: name.split('/').pop() ?? name };
+  return installed({ ...obfs4proxyImpl(name), name: name.split('/').pop() ?? name });
+}
+
+/**
+ * Refuses a reference binary that is not there before anything starts: otherwise every phase
+ * would report "spawn … ENOENT" for one side and the run would take its full length for nothing.
+ */
+function installed(i: Impl): Impl {
+  try {
+    accessSync(i.command, constants.X_OK);
+  } catch {
+    throw new RangeError(
+      `${i.command} is not installed or not executable: the bench compares steppe with obfs4proxy ` +
+        `(Debian: apt-get install obfs4proxy), or give another binary or steppe checkout with --a/--b`,
+    );
+  }
+  return i;
 }
 
 export function parseConfig(argv: readonly string[]): Config {
