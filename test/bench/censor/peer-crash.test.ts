@@ -149,8 +149,12 @@ test('a peer that stops listening but lives on is down, with its last stderr lin
     await sleep(20);
     why = await peer.health();
   }
-  assert.equal(
-    why,
-    `steppe server stopped listening on 127.0.0.1:${c.endpoint.port} (ECONNREFUSED): accept: too many open files`,
+  // A probe that connects just before the listener closes sits in its accept queue and is reset
+  // when it closes: either error says the same thing, and both are the connect's own words.
+  assert.match(
+    why ?? '',
+    new RegExp(
+      `^steppe server stopped listening on 127\\.0\\.0\\.1:${c.endpoint.port} \\((ECONNREFUSED|ECONNRESET)\\): accept: too many open files$`,
+    ),
   );
 });
