@@ -79,15 +79,13 @@ function macs(key: Uint8Array, body: Uint8Array, epochs: readonly Uint8Array[]):
   return hmacSha256Suffixes(key, [body], epochs).map((m) => m.subarray(0, MAC_LENGTH));
 }
 
-/** Index of `needle` in `hay[from:to]`, or -1. Marks are 16 random bytes: a plain scan is fine. */
+/**
+ * Index of `needle` in `hay[from:to]`, or -1. Buffer's indexOf searches natively: a handshake
+ * scans up to 8 KiB of padding for its 16-byte mark, ≈ 1 µs per KiB as a JavaScript loop.
+ */
 function indexOf(hay: Uint8Array, needle: Uint8Array, from: number, to: number): number {
-  const first = needle[0]!;
-  outer: for (let i = from; i + needle.length <= to; i++) {
-    if (hay[i] !== first) continue;
-    for (let j = 1; j < needle.length; j++) if (hay[i + j] !== needle[j]) continue outer;
-    return i;
-  }
-  return -1;
+  if (to - from < needle.length) return -1;
+  return Buffer.from(hay.buffer, hay.byteOffset, to).indexOf(needle, from);
 }
 
 export interface HandshakeResult {
