@@ -216,6 +216,8 @@ export interface HandshakeResult {
   cpuMsPerConn: { client: number; server: number };
   /** The part of cpuMsPerConn spent outside each PT's first thread. */
   offMainMsPerConn: { client: number; server: number };
+  /** This process's CPU milliseconds per completed connection: the SOCKS client and the sink. */
+  harnessMsPerConn: number;
   error?: string;
 }
 
@@ -264,6 +266,7 @@ export async function handshakes(t: Target, o: HandshakeOptions): Promise<Handsh
       client: ((cpu.client - cpu.clientMain) * 1000) / n,
       server: ((cpu.server - cpu.serverMain) * 1000) / n,
     },
+    harnessMsPerConn: (cpu.harness * 1000) / n,
   };
   if (firstError !== undefined) r.error = `${failed} failed; first: ${firstError}`;
   await sleep(250);

@@ -264,6 +264,7 @@ async function main(): Promise<number> {
         );
       });
       notes.push(offMainNote(offMain, { A: nameA, B: nameB }));
+      notes.push(harnessNote(offMain, { A: nameA, B: nameB }));
     }
 
     if (wantSideBySide) await sideBySidePhase(slots, cfg, metrics, { A: nameA, B: nameB });
@@ -1049,6 +1050,27 @@ function processAlive(pid: number): boolean {
 }
 
 runBench('bench:perf', main);
+
+/**
+ * The harness's own CPU per connection (the SOCKS client and the sink, in this process, on the
+ * same cores as the PTs), and the rate ratio that the CPU per connection alone allows: with every
+ * core shared by the two PTs and the harness, connections per second follow the summed CPU per
+ * connection, so the harness's share, the same work for both sides, pulls the rate ratio towards
+ * 1 (bench/perf/README.md, "What the harness costs a handshake").
+ */
+function harnessNote(
+  runs: Record<'A' | 'B', readonly HandshakeResult[]>,
+  names: Record<'A' | 'B', string>,
+): string {
+  const harness = (s: 'A' | 'B'): number => median(runs[s].map((r) => r.harnessMsPerConn));
+  const pts = (s: 'A' | 'B'): number =>
+    median(runs[s].map((r) => r.cpuMsPerConn.client + r.cpuMsPerConn.server));
+  const hA = harness('A');
+  const hB = harness('B');
+  const bound = (pts('B') + hB) / (pts('A') + hA);
+  const without = pts('B') / pts('A');
+  return `handshakes: the harness's CPU per connection (SOCKS client + sink, medians): ${names.A} ${hA.toFixed(3)} ms, ${names.B} ${hB.toFixed(3)} ms; summed CPU per connection (client + server + harness) gives a rate ratio of ${bound.toFixed(2)}× (${without.toFixed(2)}× without the harness)`;
+}
 
 /**
  * How much of each side's CPU per connection ran outside its first thread. For steppe that is

@@ -88,6 +88,14 @@ test(
         offMain,
         /steppe \d+\.\d{3} \/ \d+\.\d{3} ms, obfs4proxy \d+\.\d{3} \/ \d+\.\d{3} ms/,
       );
+      const harness = report.meta.notes.find((n) =>
+        n.startsWith("handshakes: the harness's CPU per connection"),
+      );
+      assert.ok(harness, `the harness note is reported: ${report.meta.notes.join(' | ')}`);
+      assert.match(
+        harness,
+        /steppe \d+\.\d{3} ms, obfs4proxy \d+\.\d{3} ms; .* rate ratio of \d+\.\d{2}× \(\d+\.\d{2}× without the harness\)$/,
+      );
       assert.ok(
         report.timing.some((c) => c.mode === 1 && c.A && c.B),
         'iat-mode 1 timing measured on both sides',
