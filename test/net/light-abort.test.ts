@@ -1,5 +1,6 @@
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
+import { spawnSync } from 'node:child_process';
 import { addAbortListener } from 'node:events';
 import { connect, createServer, type AddressInfo } from 'node:net';
 import { LightAbortController } from '../../src/net/light-abort.js';
@@ -71,4 +72,56 @@ test('light signal works where Node takes a signal: events.addAbortListener, net
   } finally {
     server.close();
   }
+});
+
+test('light signal dispatches as EventTarget does: handleEvent objects, no duplicates, removal and addition during the dispatch', () => {
+  const c = new LightAbortController();
+  const s = c.signal;
+  const calls: string[] = [];
+  const obj = {
+    handleEvent(e: Event): void {
+      calls.push(`object ${e.type}`);
+    },
+  };
+  s.addEventListener('abort', obj);
+  s.addEventListener('abort', obj, { once: true });
+  const later = (): void => {
+    calls.push('later');
+  };
+  const added = (): void => {
+    calls.push('added during dispatch');
+  };
+  s.addEventListener('abort', () => {
+    calls.push('first');
+    s.removeEventListener('abort', later);
+    s.addEventListener('abort', added);
+  });
+  s.addEventListener('abort', later);
+  s.addEventListener('abort', function (this: unknown) {
+    calls.push(this === s ? 'this is the signal' : 'wrong this');
+  });
+  c.abort();
+  assert.deepEqual(calls, ['object abort', 'first', 'this is the signal']);
+});
+
+test('a throwing abort listener does not stop the others; its error is an uncaught exception', () => {
+  // In a child: the test runner takes over uncaught exceptions in its own process.
+  const module = new URL('../../src/net/light-abort.js', import.meta.url).href;
+  const code = `
+    const { LightAbortController } = await import(${JSON.stringify(module)});
+    process.on('uncaughtException', (e) => console.log('uncaught: ' + e.message));
+    const c = new LightAbortController();
+    c.signal.addEventListener('abort', () => { throw new Error('listener failed'); });
+    c.signal.addEventListener('abort', () => console.log('second listener ran'));
+    c.abort();
+    console.log('abort returned');`;
+  const r = spawnSync(process.execPath, ['--input-type=module', '-e', code], {
+    encoding: 'utf8',
+    timeout: 10_000,
+  });
+  assert.equal(
+    r.stdout,
+    'second listener ran\nabort returned\nuncaught: listener failed\n',
+    r.stderr,
+  );
 });
