@@ -21,7 +21,6 @@ class LightAbortSignal extends EventTarget {
    */
   #abortListeners: (Listener | null)[] = [];
   #delegated = false;
-  #dispatching = false;
 
   get aborted(): boolean {
     return this.#aborted;
@@ -52,8 +51,9 @@ class LightAbortSignal extends EventTarget {
     if (type === 'abort') {
       const i = this.#find(listener);
       if (i !== -1) {
-        // During the dispatch a removed listener is skipped, as EventTarget skips it.
-        if (this.#dispatching) this.#abortListeners[i] = null;
+        // Aborted means dispatching (the list is emptied after it): a listener removed by an
+        // earlier one is skipped, as EventTarget skips it.
+        if (this.#aborted) this.#abortListeners[i] = null;
         else this.#abortListeners.splice(i, 1);
         return;
       }
@@ -74,7 +74,6 @@ class LightAbortSignal extends EventTarget {
     this.#reason = reason;
     const event = new Event('abort');
     const list = this.#abortListeners;
-    this.#dispatching = true;
     // Listeners added during the dispatch are not called by it, as with EventTarget.
     const n = list.length;
     for (let i = 0; i < n; i++) {
@@ -90,7 +89,6 @@ class LightAbortSignal extends EventTarget {
         process.nextTick(rethrow, err);
       }
     }
-    this.#dispatching = false;
     this.#abortListeners = [];
     if (this.#delegated) this.dispatchEvent(event);
   }
