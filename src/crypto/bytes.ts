@@ -36,6 +36,19 @@ export function concatBytes(...parts: Uint8Array[]): Uint8Array {
 }
 
 /**
+ * Index of `needle` in `hay[from:to]`, or -1. Buffer's indexOf searches natively: the
+ * handshakes scan kilobytes of padding for a 16-byte mark, ≈ 1 µs per KiB as a JavaScript loop.
+ */
+export function indexOfBytes(
+  hay: Uint8Array,
+  needle: Uint8Array,
+  from: number,
+  to: number,
+): number {
+  return Buffer.from(hay.buffer, hay.byteOffset, to).indexOf(needle, from);
+}
+
+/**
  * Constant-time equality for secrets (MACs, AUTH values). Arrays of different lengths compare
  * unequal; the length itself is not treated as secret.
  */

@@ -5,6 +5,7 @@ import {
   concatBytes,
   ctEqual,
   hexToBytes,
+  indexOfBytes,
   readU16BE,
   readU64BE,
   writeU16BE,
@@ -38,6 +39,18 @@ test('concatBytes copies', () => {
   c[0] = 9;
   assert.equal(a[0], 1);
   assert.deepEqual(concatBytes(), new Uint8Array(0));
+});
+
+test('indexOfBytes searches hay[from:to] only, relative to the view it is given', () => {
+  const backing = new Uint8Array([9, 1, 2, 3, 1, 2, 3, 4]);
+  const hay = backing.subarray(1); // 1 2 3 1 2 3 4
+  const needle = new Uint8Array([1, 2, 3]);
+  assert.equal(indexOfBytes(hay, needle, 0, hay.length), 0);
+  assert.equal(indexOfBytes(hay, needle, 1, hay.length), 3);
+  assert.equal(indexOfBytes(hay, needle, 1, 5), -1, 'a match running past `to` is not found');
+  assert.equal(indexOfBytes(hay, needle, 1, 6), 3);
+  assert.equal(indexOfBytes(hay, needle, 5, hay.length), -1);
+  assert.equal(indexOfBytes(hay, needle, 8, hay.length), -1, '`from` past the window');
 });
 
 test('ctEqual', () => {

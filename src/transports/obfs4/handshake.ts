@@ -9,7 +9,7 @@
  *   K = B ‖ NODEID, M_x = HMAC-SHA256(K, repr)[:16],
  *   MAC_x = HMAC-SHA256(K, everything before it ‖ E)[:16], E = decimal hours since the epoch.
  */
-import { ctEqual } from '../../crypto/bytes.js';
+import { ctEqual, indexOfBytes } from '../../crypto/bytes.js';
 import { representativeToPublicKey, type SessionKeypair } from '../../crypto/elligator2.js';
 import { hmacSha256, hmacSha256Suffixes } from '../../crypto/hmac.js';
 import { ntorClientHandshake, ntorServerHandshake } from '../../crypto/ntor.js';
@@ -79,15 +79,6 @@ function macs(key: Uint8Array, body: Uint8Array, epochs: readonly Uint8Array[]):
   return hmacSha256Suffixes(key, [body], epochs).map((m) => m.subarray(0, MAC_LENGTH));
 }
 
-/**
- * Index of `needle` in `hay[from:to]`, or -1. Buffer's indexOf searches natively: a handshake
- * scans up to 8 KiB of padding for its 16-byte mark, ≈ 1 µs per KiB as a JavaScript loop.
- */
-function indexOf(hay: Uint8Array, needle: Uint8Array, from: number, to: number): number {
-  if (to - from < needle.length) return -1;
-  return Buffer.from(hay.buffer, hay.byteOffset, to).indexOf(needle, from);
-}
-
 export interface HandshakeResult {
   /** Bytes of the input that belonged to the handshake; the rest are data-phase frames. */
   consumed: number;
@@ -155,7 +146,7 @@ export class ClientHandshake {
     // anywhere in the window rather than at the tail.
     const start = REPRESENTATIVE_LENGTH + AUTH_LENGTH + SERVER_MIN_PAD_LENGTH;
     const end = Math.min(buf.length, MAX_HANDSHAKE_LENGTH);
-    let pos = indexOf(buf, this.#serverMark, start, end);
+    let pos = indexOfBytes(buf, this.#serverMark, start, end);
     if (pos !== -1 && pos + MARK_LENGTH + MAC_LENGTH > end) pos = -1;
     if (pos === -1) {
       if (buf.length >= MAX_HANDSHAKE_LENGTH) {

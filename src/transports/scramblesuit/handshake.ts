@@ -13,7 +13,7 @@
  * message exceeds 1532 bytes; the receiver finds the end by searching for M.
  */
 import { sha256, hmacSha256 } from '../../crypto/hmac.js';
-import { concatBytes, ctEqual } from '../../crypto/bytes.js';
+import { concatBytes, ctEqual, indexOfBytes } from '../../crypto/bytes.js';
 import { randomBytes, randomIntRange, type RandomSource } from '../../crypto/random.js';
 import { uniformDhSharedSecret, type UniformDhKeypair } from '../../crypto/uniformdh.js';
 import { HandshakeError } from '../../errors.js';
@@ -70,8 +70,7 @@ interface Located {
  */
 function locate(buf: Uint8Array, headLength: number, mark: Uint8Array): Located | 'more' | 'none' {
   const searchEnd = Math.min(buf.length, MAX_HANDSHAKE_LENGTH - MAC_LENGTH);
-  const view = Buffer.from(buf.buffer, buf.byteOffset, searchEnd);
-  const markAt = view.indexOf(mark, headLength);
+  const markAt = indexOfBytes(buf, mark, headLength, searchEnd);
   if (markAt < 0) return buf.length >= MAX_HANDSHAKE_LENGTH ? 'none' : 'more';
   const end = markAt + 2 * MAC_LENGTH;
   return buf.length < end ? 'more' : { markAt, end };
