@@ -246,13 +246,13 @@ async function main(): Promise<number> {
       const perConn = { limit: { op: '<=', value: 0.5 } } as const;
       metrics.define('hs.cpu.client', g, 'client CPU per connection', 'ms', 'lower', perConn);
       metrics.define('hs.cpu.server', g, 'server CPU per connection', 'ms', 'lower', perConn);
-      const offMain = { A: [] as HandshakeResult[], B: [] as HandshakeResult[] };
+      const runs = { A: [] as HandshakeResult[], B: [] as HandshakeResult[] };
       await alternate('handshakes', ids, cfg.reps, async (side, pair) => {
         const r = await handshakes(slots[side].target(pair), cfg.handshake);
         if (!pair.alive) throw new Error(`PT died during the measurement: ${pair.deathReason()}`);
         const other = otherLoad(r.cpu, r.seconds);
         otherLoads[side].push(other);
-        offMain[side].push(r);
+        runs[side].push(r);
         metrics.add('hs.rate', side, r.perSecond);
         metrics.add('hs.p50', side, median(r.latenciesMs));
         metrics.add('hs.p99', side, percentile(r.latenciesMs, 99));
@@ -263,8 +263,8 @@ async function main(): Promise<number> {
           `handshakes ${slots[side].name}: ${r.perSecond.toFixed(0)}/s, median ${median(r.latenciesMs).toFixed(1)} ms, p99 ${percentile(r.latenciesMs, 99).toFixed(1)} ms, other load ${other.toFixed(2)} cores${r.error ? ` (${r.error})` : ''}`,
         );
       });
-      notes.push(offMainNote(offMain, { A: nameA, B: nameB }));
-      notes.push(harnessNote(offMain, { A: nameA, B: nameB }));
+      notes.push(offMainNote(runs, { A: nameA, B: nameB }));
+      notes.push(harnessNote(runs, { A: nameA, B: nameB }));
     }
 
     if (wantSideBySide) await sideBySidePhase(slots, cfg, metrics, { A: nameA, B: nameB });
