@@ -26,45 +26,74 @@ function sha256OneShot(data: Uint8Array): Uint8Array {
   return digestOf(c.createHash('sha256').update(data));
 }
 
+const EMPTY = new Uint8Array(0);
+
 /**
- * HMAC-SHA256(key, body[0] ‖ body[1] ‖ … ‖ suffix) for each of `suffixes`, for long bodies. The
- * inner hashes go to OpenSSL, one call each over ipad-block ‖ body ‖ suffix with the body copied
- * once; the outer hashes (one block each) stay in JavaScript. A `createHmac` per MAC built a
- * Transform and an OpenSSL context and looked the digest up every time: ≈ 1.2 % of an obfs4
- * server's busy time per MAC in a profile, and a server computes four per connection.
+ * An HMAC-SHA256 key prepared once for many MACs: its two padded blocks compressed for short
+ * messages (hashed in JavaScript), its inner padded block kept for long ones (inner hash by
+ * OpenSSL). Preparing costs two SHA-256 compressions and two allocations, which a caller that
+ * MACs repeatedly with one key pays once: an obfs4 handshake MACs four times with the bridge's
+ * key, ScrambleSuit every frame with the connection's.
  */
+export class HmacSha256 {
+  readonly #key: HmacSha256Key;
+  /** K0 ⊕ ipad, the first block of every inner hash. */
+  readonly #innerBlock: Uint8Array;
+
+  constructor(key: Uint8Array) {
+    const k0 = hmacKeyBlock(key);
+    this.#key = new HmacSha256Key(k0);
+    for (let i = 0; i < k0.length; i++) k0[i]! ^= 0x36;
+    this.#innerBlock = k0;
+  }
+
+  /** HMAC-SHA256(key, parts[0] ‖ parts[1] ‖ …), 32 bytes. */
+  mac(parts: readonly Uint8Array[]): Uint8Array {
+    let length = 0;
+    for (const p of parts) length += p.length;
+    if (length <= JS_HMAC_MAX_MESSAGE) return this.#key.mac(parts);
+    return this.macSuffixes(parts, [EMPTY])[0]!;
+  }
+
+  /**
+   * HMAC-SHA256(key, body[0] ‖ body[1] ‖ … ‖ suffix) for each of `suffixes`, for long bodies.
+   * The inner hashes go to OpenSSL, one call each over ipad-block ‖ body ‖ suffix with the body
+   * copied once; the outer hashes (one block each) stay in JavaScript. A `createHmac` per MAC
+   * built a Transform and an OpenSSL context and looked the digest up every time: ≈ 1.2 % of an
+   * obfs4 server's busy time per MAC in a profile.
+   */
+  macSuffixes(body: readonly Uint8Array[], suffixes: readonly Uint8Array[]): Uint8Array[] {
+    const head = this.#innerBlock.length;
+    let bodyLength = 0;
+    for (const p of body) bodyLength += p.length;
+    let suffixMax = 0;
+    for (const x of suffixes) suffixMax = Math.max(suffixMax, x.length);
+    const block = new Uint8Array(head + bodyLength + suffixMax);
+    block.set(this.#innerBlock);
+    let at = head;
+    for (const p of body) {
+      block.set(p, at);
+      at += p.length;
+    }
+    return suffixes.map((x) => {
+      block.set(x, at);
+      return this.#key.outer(sha256OneShot(block.subarray(0, at + x.length)));
+    });
+  }
+}
+
+/** HMAC-SHA256 with a key used once; see HmacSha256 for a key used repeatedly. */
 export function hmacSha256Suffixes(
   key: Uint8Array,
   body: readonly Uint8Array[],
   suffixes: readonly Uint8Array[],
 ): Uint8Array[] {
-  let bodyLength = 0;
-  for (const p of body) bodyLength += p.length;
-  let suffixMax = 0;
-  for (const x of suffixes) suffixMax = Math.max(suffixMax, x.length);
-  const k0 = hmacKeyBlock(key);
-  const block = new Uint8Array(k0.length + bodyLength + suffixMax);
-  for (let i = 0; i < k0.length; i++) block[i] = k0[i]! ^ 0x36;
-  let at = k0.length;
-  for (const p of body) {
-    block.set(p, at);
-    at += p.length;
-  }
-  const k = new HmacSha256Key(k0);
-  return suffixes.map((x) => {
-    block.set(x, at);
-    return k.outer(sha256OneShot(block.subarray(0, at + x.length)));
-  });
+  return new HmacSha256(key).macSuffixes(body, suffixes);
 }
 
-const EMPTY = new Uint8Array(0);
-
-/** HMAC-SHA256(key, parts[0] ‖ parts[1] ‖ …), 32 bytes. */
+/** HMAC-SHA256(key, parts[0] ‖ parts[1] ‖ …), 32 bytes, with a key used once. */
 export function hmacSha256(key: Uint8Array, ...parts: Uint8Array[]): Uint8Array {
-  let length = 0;
-  for (const p of parts) length += p.length;
-  if (length <= JS_HMAC_MAX_MESSAGE) return new HmacSha256Key(key).mac(parts);
-  return hmacSha256Suffixes(key, parts, [EMPTY])[0]!;
+  return new HmacSha256(key).mac(parts);
 }
 
 /** SHA-256 of the concatenation of `parts`, 32 bytes. */

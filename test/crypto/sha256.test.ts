@@ -4,7 +4,7 @@ import { createHash, createHmac, hkdfSync } from 'node:crypto';
 import { createRequire } from 'node:module';
 import fc from 'fast-check';
 import { bytesToHex, hexToBytes } from '../../src/crypto/bytes.js';
-import { hmacSha256, hmacSha256Suffixes } from '../../src/crypto/hmac.js';
+import { HmacSha256, hmacSha256, hmacSha256Suffixes } from '../../src/crypto/hmac.js';
 import {
   HKDF_SHA256_MAX_LENGTH,
   HmacSha256Key,
@@ -87,6 +87,28 @@ test('SHA-256 and HMAC-SHA256 agree with OpenSSL for any length and any split in
       },
     ),
     { numRuns: 400 },
+  );
+});
+
+test('a prepared HmacSha256 key gives the one-shot MAC every time, short and long messages interleaved', () => {
+  fc.assert(
+    fc.property(
+      fc.uint8Array({ maxLength: 200 }),
+      fc.array(fc.uint8Array({ maxLength: 2000 }), { minLength: 1, maxLength: 6 }),
+      cutsArb,
+      (key, messages, cuts) => {
+        const prepared = new HmacSha256(key);
+        for (const m of messages) {
+          const expected = createHmac('sha256', key).update(m).digest('hex');
+          assert.equal(bytesToHex(prepared.mac(split(m, cuts))), expected);
+          assert.equal(
+            bytesToHex(prepared.macSuffixes([m], [m])[0]!),
+            bytesToHex(hmacSha256(key, m, m)),
+          );
+        }
+      },
+    ),
+    { numRuns: 200 },
   );
 });
 

@@ -11,7 +11,7 @@
  */
 import { ctEqual, indexOfBytes } from '../../crypto/bytes.js';
 import { representativeToPublicKey, type SessionKeypair } from '../../crypto/elligator2.js';
-import { hmacSha256, hmacSha256Suffixes } from '../../crypto/hmac.js';
+import { HmacSha256 } from '../../crypto/hmac.js';
 import { ntorClientHandshake, ntorServerHandshake } from '../../crypto/ntor.js';
 import {
   randomBytes,
@@ -59,24 +59,35 @@ export function epochHour(nowMs: number, offset = 0): Uint8Array {
   return new TextEncoder().encode(String(Math.floor(nowMs / 3_600_000) + offset));
 }
 
-function macKey(identity: ServerIdentity): Uint8Array {
-  const k = new Uint8Array(identity.publicKey.length + identity.nodeId.length);
-  k.set(identity.publicKey, 0);
-  k.set(identity.nodeId, identity.publicKey.length);
-  return k;
+/**
+ * The MAC key B ‖ NODEID, prepared once per identity: a bridge serves every connection with one
+ * identity object, a client's handshake MACs four times with its bridge's.
+ */
+const macKeys = new WeakMap<ServerIdentity, HmacSha256>();
+
+function macKey(identity: ServerIdentity): HmacSha256 {
+  let key = macKeys.get(identity);
+  if (key === undefined) {
+    const k = new Uint8Array(identity.publicKey.length + identity.nodeId.length);
+    k.set(identity.publicKey, 0);
+    k.set(identity.nodeId, identity.publicKey.length);
+    key = new HmacSha256(k);
+    macKeys.set(identity, key);
+  }
+  return key;
 }
 
-function mark(key: Uint8Array, representative: Uint8Array): Uint8Array {
-  return hmacSha256(key, representative).subarray(0, MARK_LENGTH);
+function mark(key: HmacSha256, representative: Uint8Array): Uint8Array {
+  return key.mac([representative]).subarray(0, MARK_LENGTH);
 }
 
-function mac(key: Uint8Array, body: Uint8Array, epoch: Uint8Array): Uint8Array {
-  return hmacSha256(key, body, epoch).subarray(0, MAC_LENGTH);
+function mac(key: HmacSha256, body: Uint8Array, epoch: Uint8Array): Uint8Array {
+  return key.mac([body, epoch]).subarray(0, MAC_LENGTH);
 }
 
 /** `mac` for each epoch hour, the body (up to 8 KiB) copied and hashed-in once per epoch. */
-function macs(key: Uint8Array, body: Uint8Array, epochs: readonly Uint8Array[]): Uint8Array[] {
-  return hmacSha256Suffixes(key, [body], epochs).map((m) => m.subarray(0, MAC_LENGTH));
+function macs(key: HmacSha256, body: Uint8Array, epochs: readonly Uint8Array[]): Uint8Array[] {
+  return key.macSuffixes([body], epochs).map((m) => m.subarray(0, MAC_LENGTH));
 }
 
 export interface HandshakeResult {
@@ -87,7 +98,7 @@ export interface HandshakeResult {
 
 export class ClientHandshake {
   readonly #identity: ServerIdentity;
-  readonly #key: Uint8Array;
+  readonly #key: HmacSha256;
   readonly #session: SessionKeypair;
   readonly #rng: RandomSource;
   readonly #now: () => number;
@@ -195,7 +206,7 @@ export class ClientHandshake {
 
 export class ServerHandshake {
   readonly #identity: ServerIdentityKeys;
-  readonly #key: Uint8Array;
+  readonly #key: HmacSha256;
   readonly #session: SessionKeypair;
   readonly #replay: ReplayCheck;
   readonly #rng: RandomSource;

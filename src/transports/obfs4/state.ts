@@ -80,6 +80,25 @@ function hexArg(value: string, name: string, length: number, where: string): Uin
 
 // ---------------------------------------------------------------- client args
 
+/**
+ * Identities decoded from certs, by cert. tor sends its bridge's cert with every connection; one
+ * decoded identity object per bridge also lets the handshake prepare the bridge's MAC key once
+ * (handshake.ts). Bounded: a client that dials more bridges than this decodes again.
+ */
+const identityByCert = new Map<string, ServerIdentity>();
+const IDENTITY_CACHE_LIMIT = 64;
+
+function identityOfCert(cert: string): ServerIdentity {
+  let identity = identityByCert.get(cert);
+  if (identity === undefined) {
+    identity = decodeCert(cert);
+    if (identityByCert.size >= IDENTITY_CACHE_LIMIT)
+      identityByCert.delete(identityByCert.keys().next().value!);
+    identityByCert.set(cert, identity);
+  }
+  return identity;
+}
+
 export interface ClientArgs {
   readonly identity: ServerIdentity;
   readonly iatMode: IatMode;
@@ -94,7 +113,7 @@ export function parseClientArgs(args: PtArgs): ClientArgs {
   const cert = argValue(args, 'cert');
   let identity: ServerIdentity;
   if (cert !== undefined) {
-    identity = decodeCert(cert);
+    identity = identityOfCert(cert);
   } else {
     const nodeId = argValue(args, 'node-id');
     const publicKey = argValue(args, 'public-key');

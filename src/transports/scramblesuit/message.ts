@@ -11,7 +11,7 @@
  */
 import { aes256CtrPrefixed, type CtrStream } from '../../crypto/aes-ctr.js';
 import { ctEqual, readU16BE, writeU16BE } from '../../crypto/bytes.js';
-import { hmacSha256 } from '../../crypto/hmac.js';
+import { HmacSha256 } from '../../crypto/hmac.js';
 import { FramingError } from '../../errors.js';
 import type { ByteQueue } from '../byte-queue.js';
 import {
@@ -52,11 +52,12 @@ export function paddingPlan(burstLength: number, sample: number): number[] {
 
 export class MessageEncoder {
   readonly #ctr: CtrStream;
-  readonly #macKey: Uint8Array;
+  /** Prepared once: every message is MACed with it. */
+  readonly #mac: HmacSha256;
 
   constructor(keys: DirectionKeys) {
     this.#ctr = aes256CtrPrefixed(keys.aesKey, keys.ivPrefix);
-    this.#macKey = keys.macKey;
+    this.#mac = new HmacSha256(keys.macKey);
   }
 
   /** Writes one message into `out` at `off`; returns the offset after it. */
@@ -82,7 +83,7 @@ export class MessageEncoder {
     out.fill(0, start + HEADER_LENGTH + payload.length, end);
     const ct = this.#ctr.update(out.subarray(start, end));
     out.set(ct, start);
-    out.set(hmacSha256(this.#macKey, ct).subarray(0, MAC_LENGTH), off);
+    out.set(this.#mac.mac([ct]).subarray(0, MAC_LENGTH), off);
     return end;
   }
 
@@ -147,13 +148,14 @@ interface PendingHeader {
 
 export class MessageDecoder {
   readonly #ctr: CtrStream;
-  readonly #macKey: Uint8Array;
+  /** Prepared once: every message is MACed with it. */
+  readonly #mac: HmacSha256;
   /** A message whose header was decrypted (the CTR stream has moved past it) but whose body has not all arrived. */
   #pending: PendingHeader | null = null;
 
   constructor(keys: DirectionKeys) {
     this.#ctr = aes256CtrPrefixed(keys.aesKey, keys.ivPrefix);
-    this.#macKey = keys.macKey;
+    this.#mac = new HmacSha256(keys.macKey);
   }
 
   /**
@@ -179,7 +181,7 @@ export class MessageDecoder {
     const p = this.#pending;
     if (queue.length < p.totalLength) return null;
     const body = queue.read(p.totalLength);
-    const expected = hmacSha256(this.#macKey, p.header, body).subarray(0, MAC_LENGTH);
+    const expected = this.#mac.mac([p.header, body]).subarray(0, MAC_LENGTH);
     if (!ctEqual(expected, p.mac)) {
       throw new FramingError('ERR_FRAME_TAG', 'scramblesuit message failed authentication');
     }
