@@ -7,7 +7,13 @@
 import { performance } from 'node:perf_hooks';
 import { connect, type Socket } from 'node:net';
 import { setTimeout as sleep } from 'node:timers/promises';
-import { cpuSeconds, mainThreadCpuSeconds, selfCpuSeconds, systemBusySeconds } from './proc.js';
+import {
+  cpuSeconds,
+  mainThreadCpuSeconds,
+  selfCpuSeconds,
+  systemBusySeconds,
+  systemCpuSeconds,
+} from './proc.js';
 import { CMD_DOWNLOAD, CMD_ECHO, CMD_UPLOAD, pump, type Sink } from './sink.js';
 import type { Endpoint } from './socks.js';
 
@@ -52,6 +58,9 @@ export interface CpuDelta {
   /** The PTs' first threads alone (see mainThreadCpuSeconds). */
   clientMain: number;
   serverMain: number;
+  /** The PTs' system time alone (see systemCpuSeconds). */
+  clientKernel: number;
+  serverKernel: number;
   harness: number;
   /** Every busy core-second on the machine, ours included. */
   system: number;
@@ -88,6 +97,8 @@ function snapshotCpu(t: Target): CpuDelta {
     server: p ? cpuSeconds(p.server) : Number.NaN,
     clientMain: p ? mainThreadCpuSeconds(p.client) : Number.NaN,
     serverMain: p ? mainThreadCpuSeconds(p.server) : Number.NaN,
+    clientKernel: p ? systemCpuSeconds(p.client) : Number.NaN,
+    serverKernel: p ? systemCpuSeconds(p.server) : Number.NaN,
     harness: selfCpuSeconds(),
     system: systemBusySeconds(),
   };
@@ -99,6 +110,8 @@ function diffCpu(a: CpuDelta, b: CpuDelta): CpuDelta {
     server: b.server - a.server,
     clientMain: b.clientMain - a.clientMain,
     serverMain: b.serverMain - a.serverMain,
+    clientKernel: b.clientKernel - a.clientKernel,
+    serverKernel: b.serverKernel - a.serverKernel,
     harness: b.harness - a.harness,
     system: b.system - a.system,
   };
@@ -143,6 +156,8 @@ export async function bulk(t: Target, sink: Sink, o: BulkOptions): Promise<BulkR
       server: Number.NaN,
       clientMain: Number.NaN,
       serverMain: Number.NaN,
+      clientKernel: Number.NaN,
+      serverKernel: Number.NaN,
       harness: Number.NaN,
       system: Number.NaN,
     },
@@ -216,6 +231,8 @@ export interface HandshakeResult {
   cpuMsPerConn: { client: number; server: number };
   /** The part of cpuMsPerConn spent outside each PT's first thread. */
   offMainMsPerConn: { client: number; server: number };
+  /** The part of cpuMsPerConn spent in the kernel (system time). */
+  kernelMsPerConn: { client: number; server: number };
   /** This process's CPU milliseconds per completed connection: the SOCKS client and the sink. */
   harnessMsPerConn: number;
   error?: string;
@@ -265,6 +282,10 @@ export async function handshakes(t: Target, o: HandshakeOptions): Promise<Handsh
     offMainMsPerConn: {
       client: ((cpu.client - cpu.clientMain) * 1000) / n,
       server: ((cpu.server - cpu.serverMain) * 1000) / n,
+    },
+    kernelMsPerConn: {
+      client: (cpu.clientKernel * 1000) / n,
+      server: (cpu.serverKernel * 1000) / n,
     },
     harnessMsPerConn: (cpu.harness * 1000) / n,
   };

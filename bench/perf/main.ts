@@ -264,6 +264,7 @@ async function main(): Promise<number> {
         );
       });
       notes.push(offMainNote(runs, { A: nameA, B: nameB }));
+      notes.push(kernelNote(runs, { A: nameA, B: nameB }));
       notes.push(harnessNote(runs, { A: nameA, B: nameB }));
     }
 
@@ -1070,6 +1071,24 @@ function harnessNote(
   const bound = (pts('B') + hB) / (pts('A') + hA);
   const without = pts('B') / pts('A');
   return `handshakes: the harness's CPU per connection (SOCKS client + sink, medians): ${names.A} ${hA.toFixed(3)} ms, ${names.B} ${hB.toFixed(3)} ms; summed CPU per connection (client + server + harness) gives a rate ratio of ${bound.toFixed(2)}× (${without.toFixed(2)}× without the harness)`;
+}
+
+/**
+ * How much of each side's CPU per connection the kernel spent (system time): on loopback the
+ * connect, accept and close, and each write, which also runs the receiving socket's side and
+ * wakes its reader. Both PTs make the same connections and about as many writes, so this is the
+ * part neither implementation's own code decides, except for how its threads sleep and wake.
+ */
+function kernelNote(
+  runs: Record<'A' | 'B', readonly HandshakeResult[]>,
+  names: Record<'A' | 'B', string>,
+): string {
+  const side = (s: 'A' | 'B'): string => {
+    const c = median(runs[s].map((r) => r.kernelMsPerConn.client));
+    const v = median(runs[s].map((r) => r.kernelMsPerConn.server));
+    return `${names[s]} ${c.toFixed(3)} / ${v.toFixed(3)} ms`;
+  };
+  return `handshakes: CPU per connection in the kernel (system time, client / server, medians): ${side('A')}, ${side('B')} (loopback connect, accept, writes and close, and the threads' sleeps and wake-ups)`;
 }
 
 /**

@@ -35,16 +35,29 @@ export function mainThreadCpuSeconds(pid: number): number {
   return statCpuSeconds(`/proc/${pid}/task/${pid}/stat`);
 }
 
+/**
+ * System time (stime) of the whole process in seconds, or NaN: its CPU spent in the kernel on
+ * its behalf (for a PT on loopback: connect, accept, the TCP writes that also run the receiver's
+ * side, close, and the sleeps and wake-ups of its threads).
+ */
+export function systemCpuSeconds(pid: number): number {
+  return statTimes(`/proc/${pid}/stat`)?.stime ?? Number.NaN;
+}
+
 function statCpuSeconds(path: string): number {
+  const t = statTimes(path);
+  return t === null ? Number.NaN : t.utime + t.stime;
+}
+
+/** utime and stime (seconds) from a /proc stat file, or null if it cannot be read. */
+function statTimes(path: string): { utime: number; stime: number } | null {
   try {
     const stat = readFileSync(path, 'utf8');
     // The command name (field 2) is in parentheses and may contain spaces; count from after it.
     const rest = stat.slice(stat.lastIndexOf(')') + 2).split(' ');
-    const utime = Number(rest[11]);
-    const stime = Number(rest[12]);
-    return (utime + stime) / clkTck();
+    return { utime: Number(rest[11]) / clkTck(), stime: Number(rest[12]) / clkTck() };
   } catch {
-    return Number.NaN;
+    return null;
   }
 }
 
