@@ -263,9 +263,32 @@ async function main(): Promise<number> {
           `handshakes ${slots[side].name}: ${r.perSecond.toFixed(0)}/s, median ${median(r.latenciesMs).toFixed(1)} ms, p99 ${percentile(r.latenciesMs, 99).toFixed(1)} ms, other load ${other.toFixed(2)} cores${r.error ? ` (${r.error})` : ''}`,
         );
       });
-      notes.push(offMainNote(runs, { A: nameA, B: nameB }));
-      notes.push(kernelNote(runs, { A: nameA, B: nameB }));
-      notes.push(harnessNote(runs, { A: nameA, B: nameB }));
+      const names = { A: nameA, B: nameB };
+      // Outside each PT's first thread: for steppe V8's optimizing compiler and GC helpers, where
+      // closures recompiled after every full GC showed before the totals could resolve them
+      // (bench/perf/README.md); Go runs goroutines on all its threads, so there it says little.
+      notes.push(
+        perSideNote(
+          runs,
+          names,
+          (r) => r.offMainMsPerConn,
+          'off the main thread',
+          'Node: the JIT compiler and GC helpers; Go schedules goroutines on every thread',
+        ),
+      );
+      // In the kernel (system time): on loopback the connect, accept and close, and each write,
+      // which also runs the receiving socket's side and wakes its reader. Both PTs make the same
+      // connections and about as many writes; what differs is how their threads sleep and wake.
+      notes.push(
+        perSideNote(
+          runs,
+          names,
+          (r) => r.kernelMsPerConn,
+          'in the kernel, system time',
+          "loopback connect, accept, writes and close, and the threads' sleeps and wake-ups",
+        ),
+      );
+      notes.push(harnessNote(runs, names));
     }
 
     if (wantSideBySide) await sideBySidePhase(slots, cfg, metrics, { A: nameA, B: nameB });
@@ -1073,38 +1096,18 @@ function harnessNote(
   return `handshakes: the harness's CPU per connection (SOCKS client + sink, medians): ${names.A} ${hA.toFixed(3)} ms, ${names.B} ${hB.toFixed(3)} ms; summed CPU per connection (client + server + harness) gives a rate ratio of ${bound.toFixed(2)}× (${without.toFixed(2)}× without the harness)`;
 }
 
-/**
- * How much of each side's CPU per connection the kernel spent (system time): on loopback the
- * connect, accept and close, and each write, which also runs the receiving socket's side and
- * wakes its reader. Both PTs make the same connections and about as many writes, so this is the
- * part neither implementation's own code decides, except for how its threads sleep and wake.
- */
-function kernelNote(
+/** A part of each side's CPU per connection, client / server, as medians of the repetitions. */
+function perSideNote(
   runs: Record<'A' | 'B', readonly HandshakeResult[]>,
   names: Record<'A' | 'B', string>,
+  part: (r: HandshakeResult) => { client: number; server: number },
+  what: string,
+  why: string,
 ): string {
   const side = (s: 'A' | 'B'): string => {
-    const c = median(runs[s].map((r) => r.kernelMsPerConn.client));
-    const v = median(runs[s].map((r) => r.kernelMsPerConn.server));
+    const c = median(runs[s].map((r) => part(r).client));
+    const v = median(runs[s].map((r) => part(r).server));
     return `${names[s]} ${c.toFixed(3)} / ${v.toFixed(3)} ms`;
   };
-  return `handshakes: CPU per connection in the kernel (system time, client / server, medians): ${side('A')}, ${side('B')} (loopback connect, accept, writes and close, and the threads' sleeps and wake-ups)`;
-}
-
-/**
- * How much of each side's CPU per connection ran outside its first thread. For steppe that is
- * V8's optimizing compiler and GC helpers: a jump there (closures recompiled after every full GC,
- * bench/perf/README.md) shows here before the totals can resolve it. Go runs goroutines on all
- * its threads, so its share says nothing about obfs4proxy's efficiency.
- */
-function offMainNote(
-  runs: Record<'A' | 'B', readonly HandshakeResult[]>,
-  names: Record<'A' | 'B', string>,
-): string {
-  const side = (s: 'A' | 'B'): string => {
-    const c = median(runs[s].map((r) => r.offMainMsPerConn.client));
-    const v = median(runs[s].map((r) => r.offMainMsPerConn.server));
-    return `${names[s]} ${c.toFixed(3)} / ${v.toFixed(3)} ms`;
-  };
-  return `handshakes: CPU per connection off the main thread (client / server, medians): ${side('A')}, ${side('B')} (Node: the JIT compiler and GC helpers; Go schedules goroutines on every thread)`;
+  return `handshakes: CPU per connection ${what} (client / server, medians): ${side('A')}, ${side('B')} (${why})`;
 }
