@@ -61,7 +61,9 @@ export function epochHour(nowMs: number, offset = 0): Uint8Array {
 
 /**
  * The MAC key B ‖ NODEID, prepared once per identity: a bridge serves every connection with one
- * identity object, a client's handshake MACs four times with its bridge's.
+ * identity object, a client's handshake MACs four times with its bridge's. Keyed by the object,
+ * which is sound because nothing changes an identity's bytes in place (a new identity is a new
+ * object).
  */
 const macKeys = new WeakMap<ServerIdentity, HmacSha256>();
 
