@@ -12,22 +12,16 @@ import { sha256 } from '../../crypto/hmac.js';
 import { WeightedDist } from '../../crypto/probdist.js';
 import { DRBG_SEED_LENGTH } from '../../crypto/drbg.js';
 import { bytesToHex } from '../../crypto/bytes.js';
+import { BoundedCache } from '../bounded-cache.js';
 import { IAT_NONE, MAX_IAT_DELAY, MAX_SEGMENT_LENGTH, type IatMode } from './constants.js';
 
 /** obfs4proxy's -obfs4-distBias defaults to off; steppe does not expose it yet. */
 const BIASED = false;
-const CACHE_LIMIT = 256;
-const cache = new Map<string, WeightedDist>();
+const cache = new BoundedCache<string, WeightedDist>(256);
 
 function cachedDist(seed: Uint8Array, max: number): WeightedDist {
   const key = `${max}:${bytesToHex(seed)}`;
-  let d = cache.get(key);
-  if (d === undefined) {
-    d = new WeightedDist(seed, 0, max, BIASED);
-    if (cache.size >= CACHE_LIMIT) cache.delete(cache.keys().next().value!);
-    cache.set(key, d);
-  }
-  return d;
+  return cache.get(key) ?? cache.set(key, new WeightedDist(seed, 0, max, BIASED));
 }
 
 function iatSeed(seed: Uint8Array): Uint8Array {

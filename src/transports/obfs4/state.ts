@@ -25,6 +25,7 @@ import {
   type PtArgs,
   type TransportIdentity,
 } from '../types.js';
+import { BoundedCache } from '../bounded-cache.js';
 import { NODE_ID_LENGTH, PUBLIC_KEY_LENGTH, type IatMode } from './constants.js';
 import type { ServerIdentity, ServerIdentityKeys } from './handshake.js';
 
@@ -85,18 +86,10 @@ function hexArg(value: string, name: string, length: number, where: string): Uin
  * decoded identity object per bridge also lets the handshake prepare the bridge's MAC key once
  * (handshake.ts). Bounded: a client that dials more bridges than this decodes again.
  */
-const identityByCert = new Map<string, ServerIdentity>();
-const IDENTITY_CACHE_LIMIT = 64;
+const identityByCert = new BoundedCache<string, ServerIdentity>(64);
 
 function identityOfCert(cert: string): ServerIdentity {
-  let identity = identityByCert.get(cert);
-  if (identity === undefined) {
-    identity = decodeCert(cert);
-    if (identityByCert.size >= IDENTITY_CACHE_LIMIT)
-      identityByCert.delete(identityByCert.keys().next().value!);
-    identityByCert.set(cert, identity);
-  }
-  return identity;
+  return identityByCert.get(cert) ?? identityByCert.set(cert, decodeCert(cert));
 }
 
 export interface ClientArgs {

@@ -8,22 +8,18 @@
 import { bytesToHex } from '../../crypto/bytes.js';
 import { DRBG_SEED_LENGTH } from '../../crypto/drbg.js';
 import { WeightedDist } from '../../crypto/probdist.js';
+import { BoundedCache } from '../bounded-cache.js';
 import { MAX_LEN_DIST, MIN_LEN_DIST } from './constants.js';
 
 const BIASED = true;
-const CACHE_LIMIT = 64;
-const cache = new Map<string, WeightedDist>();
+const cache = new BoundedCache<string, WeightedDist>(64);
 
 export function seededLengthDist(prngSeed: Uint8Array): WeightedDist {
   const seed = prngSeed.subarray(0, DRBG_SEED_LENGTH);
   const key = bytesToHex(seed);
-  let d = cache.get(key);
-  if (d === undefined) {
-    d = new WeightedDist(seed, MIN_LEN_DIST, MAX_LEN_DIST, BIASED);
-    if (cache.size >= CACHE_LIMIT) cache.delete(cache.keys().next().value!);
-    cache.set(key, d);
-  }
-  return d;
+  return (
+    cache.get(key) ?? cache.set(key, new WeightedDist(seed, MIN_LEN_DIST, MAX_LEN_DIST, BIASED))
+  );
 }
 
 /** A client's table before the server's seed: distributed like a seeded one, never sent. */
