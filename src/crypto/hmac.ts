@@ -82,15 +82,6 @@ export class HmacSha256 {
   }
 }
 
-/** HMAC-SHA256 with a key used once; see HmacSha256 for a key used repeatedly. */
-export function hmacSha256Suffixes(
-  key: Uint8Array,
-  body: readonly Uint8Array[],
-  suffixes: readonly Uint8Array[],
-): Uint8Array[] {
-  return new HmacSha256(key).macSuffixes(body, suffixes);
-}
-
 /** HMAC-SHA256(key, parts[0] ‖ parts[1] ‖ …), 32 bytes, with a key used once. */
 export function hmacSha256(key: Uint8Array, ...parts: Uint8Array[]): Uint8Array {
   return new HmacSha256(key).mac(parts);
