@@ -1,13 +1,18 @@
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
-import { randomBytes, randomIntRange, systemRandom } from '../../src/crypto/random.js';
+import {
+  POOL_MAX_DRAW,
+  randomBytes,
+  randomIntRange,
+  systemRandom,
+} from '../../src/crypto/random.js';
 
 const hex = (b: Uint8Array): string => Buffer.from(b).toString('hex');
 
 test('systemRandom: every draw is fresh, across pool refills and at every size', () => {
-  // 16 KiB pool: these sizes cross several refills and include the direct path (> 512 bytes).
+  // 64 KiB pool: these sizes cross many refills and include the direct path (> POOL_MAX_DRAW).
   const seen = new Set<string>();
-  const sizes = [1, 4, 16, 32, 100, 255, 256, 511, 512, 513, 4096];
+  const sizes = [1, 4, 16, 32, 100, 255, 256, 511, 4096, 8128, POOL_MAX_DRAW, POOL_MAX_DRAW + 1];
   for (let round = 0; round < 40; round++) {
     for (const n of sizes) {
       const b = randomBytes(n);
@@ -29,6 +34,17 @@ test('systemRandom: pooled draws are not all zero (the pool is zeroed as bytes l
     if (b.every((v) => v === 0)) zeroDraws++;
   }
   assert.equal(zeroDraws, 0);
+});
+
+test('systemRandom: pad-sized pooled draws are random in every position', () => {
+  // A slicing mistake would hand out zeroed (already used) pool bytes: count zeros per draw.
+  // Expected 8128 / 256 ≈ 32 zero bytes, sd ≈ 5.6.
+  for (let i = 0; i < 200; i++) {
+    const b = randomBytes(8128);
+    let zeros = 0;
+    for (const v of b) if (v === 0) zeros++;
+    assert.ok(zeros < 100, `draw ${i} has ${zeros} zero bytes`);
+  }
 });
 
 test('systemRandom: byte values are roughly uniform over 1 MiB of small draws', () => {

@@ -13,12 +13,7 @@ import { ctEqual, indexOfBytes } from '../../crypto/bytes.js';
 import { representativeToPublicKey, type SessionKeypair } from '../../crypto/elligator2.js';
 import { HmacSha256 } from '../../crypto/hmac.js';
 import { ntorClientHandshake, ntorServerHandshake } from '../../crypto/ntor.js';
-import {
-  randomBytes,
-  randomIntRange,
-  systemRandom,
-  type RandomSource,
-} from '../../crypto/random.js';
+import { randomIntRange, systemRandom, type RandomSource } from '../../crypto/random.js';
 import { HandshakeError } from '../../errors.js';
 import {
   AUTH_LENGTH,
@@ -135,7 +130,7 @@ export class ClientHandshake {
     const repr = this.#session.representative;
     const out = new Uint8Array(CLIENT_MIN_HANDSHAKE_LENGTH + padLength);
     out.set(repr, 0);
-    out.set(randomBytes(padLength, this.#rng), REPRESENTATIVE_LENGTH);
+    this.#rng.fill(out.subarray(REPRESENTATIVE_LENGTH, REPRESENTATIVE_LENGTH + padLength));
     const markPos = REPRESENTATIVE_LENGTH + padLength;
     out.set(mark(this.#key, repr), markPos);
     this.#epoch = epochHour(this.#now());
@@ -322,8 +317,8 @@ export class ServerHandshake {
     const out = new Uint8Array(SERVER_MIN_HANDSHAKE_LENGTH + padLength);
     out.set(repr, 0);
     out.set(this.#auth, REPRESENTATIVE_LENGTH);
-    out.set(randomBytes(padLength, this.#rng), REPRESENTATIVE_LENGTH + AUTH_LENGTH);
     const markPos = REPRESENTATIVE_LENGTH + AUTH_LENGTH + padLength;
+    this.#rng.fill(out.subarray(REPRESENTATIVE_LENGTH + AUTH_LENGTH, markPos));
     out.set(mark(this.#key, repr), markPos);
     out.set(
       mac(this.#key, out.subarray(0, markPos + MARK_LENGTH), this.#epoch),
