@@ -4,6 +4,16 @@ import { nodeCrypto } from './node-crypto.js';
 
 const HEX_RE = /^(?:[0-9a-fA-F]{2})*$/;
 
+const encoder = new TextEncoder();
+
+/**
+ * The UTF-8 (for protocol labels: ASCII) bytes of `s`. One shared encoder: a `TextEncoder` per
+ * call costs more than the encoding, and obfs4 encodes its epoch hour four times a handshake.
+ */
+export function ascii(s: string): Uint8Array {
+  return encoder.encode(s);
+}
+
 /**
  * Decodes a hex string (either case, even length, no prefix or separators).
  * @throws TypeError if the string is not valid hex.

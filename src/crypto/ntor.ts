@@ -7,10 +7,9 @@
 // X and Y are the 32-byte Montgomery u-coordinates; for obfs4 session keys these are the
 // "dirty" public keys (the sender's own value, equal to the receiver's decode of the
 // representative).
+import { ascii } from './bytes.js';
 import { HKDF_SHA256_MAX_LENGTH, HmacSha256Key, hkdfSha256Js } from './sha256.js';
 import { x25519 } from './x25519.js';
-
-const ascii = (s: string): Uint8Array => new TextEncoder().encode(s);
 
 /** "ntor-curve25519-sha256-1" */
 export const NTOR_PROTOID = ascii('ntor-curve25519-sha256-1');

@@ -1,6 +1,7 @@
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import {
+  ascii,
   bytesToHex,
   concatBytes,
   ctEqual,
@@ -11,6 +12,15 @@ import {
   writeU16BE,
   writeU64BE,
 } from '../../src/crypto/bytes.js';
+
+test('ascii: the bytes of a label, a fresh array each call', () => {
+  assert.deepEqual([...ascii('Server')], [0x53, 0x65, 0x72, 0x76, 0x65, 0x72]);
+  assert.deepEqual([...ascii('493204')], [0x34, 0x39, 0x33, 0x32, 0x30, 0x34]);
+  const a = ascii('x');
+  a[0] = 0;
+  assert.equal(ascii('x')[0], 0x78);
+  assert.equal(ascii('').length, 0);
+});
 
 test('hex round trip, either case', () => {
   const b = hexToBytes('00ff10AbCd');

@@ -2,10 +2,9 @@
 //   INIT_SECRET = HMAC-SHA256(shared, "Initiator obfuscated data"), RESP_SECRET likewise;
 //   each keys AES-128-CTR with SECRET[0:16] and the initial counter block SECRET[16:32];
 //   the magics are HMAC-SHA256(shared, "Initiator magic") and (…, "Responder magic").
+import { ascii } from '../../crypto/bytes.js';
 import { hmacSha256 } from '../../crypto/hmac.js';
 import { INITIATOR_KDF, INITIATOR_MAGIC, RESPONDER_KDF, RESPONDER_MAGIC } from './constants.js';
-
-const ascii = (s: string): Uint8Array => new TextEncoder().encode(s);
 
 export interface CtrKey {
   readonly key: Uint8Array;

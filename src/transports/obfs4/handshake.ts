@@ -9,7 +9,7 @@
  *   K = B ‖ NODEID, M_x = HMAC-SHA256(K, repr)[:16],
  *   MAC_x = HMAC-SHA256(K, everything before it ‖ E)[:16], E = decimal hours since the epoch.
  */
-import { ctEqual, indexOfBytes } from '../../crypto/bytes.js';
+import { ascii, ctEqual, indexOfBytes } from '../../crypto/bytes.js';
 import { representativeToPublicKey, type SessionKeypair } from '../../crypto/elligator2.js';
 import { HmacSha256 } from '../../crypto/hmac.js';
 import { ntorClientHandshake, ntorServerHandshake } from '../../crypto/ntor.js';
@@ -51,7 +51,7 @@ export interface ServerIdentityKeys extends ServerIdentity {
 }
 
 export function epochHour(nowMs: number, offset = 0): Uint8Array {
-  return new TextEncoder().encode(String(Math.floor(nowMs / 3_600_000) + offset));
+  return ascii(String(Math.floor(nowMs / 3_600_000) + offset));
 }
 
 /**

@@ -13,7 +13,7 @@
  * message exceeds 1532 bytes; the receiver finds the end by searching for M.
  */
 import { sha256, hmacSha256 } from '../../crypto/hmac.js';
-import { concatBytes, ctEqual, indexOfBytes } from '../../crypto/bytes.js';
+import { ascii, concatBytes, ctEqual, indexOfBytes } from '../../crypto/bytes.js';
 import { randomBytes, randomIntRange, type RandomSource } from '../../crypto/random.js';
 import { uniformDhSharedSecret, type UniformDhKeypair } from '../../crypto/uniformdh.js';
 import { HandshakeError } from '../../errors.js';
@@ -28,8 +28,6 @@ import {
 } from './constants.js';
 import { deriveSessionKeys } from './keys.js';
 import { openTicket, type OpenedTicket, type TicketKeys } from './ticket.js';
-
-const ascii = (s: string): Uint8Array => new TextEncoder().encode(s);
 
 /** HMAC-SHA256 truncated to 128 bits, ScrambleSuit's MAC for marks, handshakes and messages. */
 export function hmac128(key: Uint8Array, ...parts: Uint8Array[]): Uint8Array {

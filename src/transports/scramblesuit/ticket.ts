@@ -10,7 +10,7 @@
  * session, which the client received beside it in a NEW_TICKET message.
  */
 import { createCipheriv, createDecipheriv } from 'node:crypto';
-import { ctEqual } from '../../crypto/bytes.js';
+import { ascii, ctEqual } from '../../crypto/bytes.js';
 import { hmacSha256 } from '../../crypto/hmac.js';
 import { randomBytes, type RandomSource } from '../../crypto/random.js';
 import {
@@ -24,7 +24,7 @@ import {
   TICKET_STATE_LENGTH,
 } from './constants.js';
 
-const IDENTIFIER = new TextEncoder().encode(TICKET_IDENTIFIER);
+const IDENTIFIER = ascii(TICKET_IDENTIFIER);
 const SEALED_LENGTH = TICKET_IV_LENGTH + TICKET_STATE_LENGTH; // 80: what the HMAC covers
 
 /** The server's keys for sealing tickets. */
