@@ -7,11 +7,18 @@ const HEX_RE = /^(?:[0-9a-fA-F]{2})*$/;
 const encoder = new TextEncoder();
 
 /**
- * The UTF-8 (for protocol labels: ASCII) bytes of `s`. One shared encoder: a `TextEncoder` per
- * call costs more than the encoding, and obfs4 encodes its epoch hour four times a handshake.
+ * The UTF-8 (for protocol labels: ASCII) bytes of `s`. ASCII is copied by hand: `encode` gives
+ * every result an ArrayBuffer of its own (~1 µs, see allocation notes in bench/perf/README.md),
+ * and obfs4 encodes its epoch hour four times a handshake.
  */
 export function ascii(s: string): Uint8Array {
-  return encoder.encode(s);
+  const out = new Uint8Array(s.length);
+  for (let i = 0; i < s.length; i++) {
+    const c = s.charCodeAt(i);
+    if (c > 0x7f) return encoder.encode(s);
+    out[i] = c;
+  }
+  return out;
 }
 
 /**
@@ -27,9 +34,17 @@ export function hexToBytes(hex: string): Uint8Array {
   return new Uint8Array(Buffer.from(hex, 'hex'));
 }
 
-/** Encodes bytes as lowercase hex. */
+const HEX_DIGITS = Array.from({ length: 256 }, (_, i) => i.toString(16).padStart(2, '0'));
+
+/**
+ * Encodes bytes as lowercase hex. Short inputs (keys, seeds) by table: Buffer's encoder needs
+ * the array's `.buffer`, which moves a small array off V8's heap first (see sodium.ts).
+ */
 export function bytesToHex(b: Uint8Array): string {
-  return Buffer.from(b.buffer, b.byteOffset, b.byteLength).toString('hex');
+  if (b.length > 64) return Buffer.from(b.buffer, b.byteOffset, b.byteLength).toString('hex');
+  let s = '';
+  for (let i = 0; i < b.length; i++) s += HEX_DIGITS[b[i]!]!;
+  return s;
 }
 
 /** Concatenates byte arrays into a new Uint8Array (never aliases an input). */
@@ -64,7 +79,12 @@ export function indexOfBytes(
  */
 export function ctEqual(a: Uint8Array, b: Uint8Array): boolean {
   if (a.length !== b.length) return false;
-  return nodeCrypto().timingSafeEqual(a, b);
+  if (a.length > 64) return nodeCrypto().timingSafeEqual(a, b);
+  // MACs and AUTH values are 16-32 bytes: OR of the XORs, no early exit (as libsodium's
+  // crypto_verify). node:crypto's timingSafeEqual would move both off V8's heap (see sodium.ts).
+  let diff = 0;
+  for (let i = 0; i < a.length; i++) diff |= a[i]! ^ b[i]!;
+  return diff === 0;
 }
 
 function checkOffset(buf: Uint8Array, off: number, width: number): void {
@@ -85,6 +105,27 @@ export function writeU16BE(buf: Uint8Array, off: number, v: number): void {
 export function readU16BE(buf: Uint8Array, off: number): number {
   checkOffset(buf, off, 2);
   return (buf[off]! << 8) | buf[off + 1]!;
+}
+
+/** Writes the low 32 bits of `v` little-endian at `buf[off]`. */
+export function writeU32LE(buf: Uint8Array, off: number, v: number): void {
+  checkOffset(buf, off, 4);
+  buf[off] = v & 0xff;
+  buf[off + 1] = (v >>> 8) & 0xff;
+  buf[off + 2] = (v >>> 16) & 0xff;
+  buf[off + 3] = (v >>> 24) & 0xff;
+}
+
+/** Reads a little-endian uint32 at `buf[off]`. */
+export function readU32LE(buf: Uint8Array, off: number): number {
+  checkOffset(buf, off, 4);
+  return (buf[off]! | (buf[off + 1]! << 8) | (buf[off + 2]! << 16) | (buf[off + 3]! << 24)) >>> 0;
+}
+
+/** Reads a big-endian uint32 at `buf[off]`. */
+export function readU32BE(buf: Uint8Array, off: number): number {
+  checkOffset(buf, off, 4);
+  return ((buf[off]! << 24) | (buf[off + 1]! << 16) | (buf[off + 2]! << 8) | buf[off + 3]!) >>> 0;
 }
 
 const U64_MAX = (1n << 64n) - 1n;

@@ -1,3 +1,4 @@
+import { readU32BE } from './bytes.js';
 import { nodeCrypto } from './node-crypto.js';
 
 /**
@@ -56,10 +57,9 @@ export function randomIntRange(min: number, max: number, rng: RandomSource = sys
   if (span > 2 ** 32) throw new RangeError('range wider than 2^32');
   const limit = Math.floor(2 ** 32 / span) * span;
   const buf = new Uint8Array(4);
-  const view = new DataView(buf.buffer);
   for (;;) {
     rng.fill(buf);
-    const v = view.getUint32(0);
+    const v = readU32BE(buf, 0);
     if (v < limit) return min + (v % span);
   }
 }

@@ -176,8 +176,11 @@ export function writeAll(stream: Duplex, data: Uint8Array): Promise<void> {
     return Promise.reject(new PtError('ERR_CLOSED', 'cannot write: the connection is closed'));
   const r = withResolvers<void>();
   try {
-    // A bound shared function, not a closure per write (see resolvers.ts).
-    stream.write(data, settleWrite.bind(r));
+    // A bound shared function, not a closure per write (see resolvers.ts). A short Uint8Array
+    // (a SOCKS reply) is copied into a pooled Buffer: the stream would wrap it through its
+    // `.buffer`, which moves a small array off V8's heap first (~1 µs; see crypto/sodium.ts).
+    const chunk = data.length <= 64 && !Buffer.isBuffer(data) ? Buffer.from(data) : data;
+    stream.write(chunk, settleWrite.bind(r));
   } catch (e) {
     r.reject(e);
   }

@@ -8,8 +8,11 @@ import {
   hexToBytes,
   indexOfBytes,
   readU16BE,
+  readU32BE,
+  readU32LE,
   readU64BE,
   writeU16BE,
+  writeU32LE,
   writeU64BE,
 } from '../../src/crypto/bytes.js';
 
@@ -20,6 +23,9 @@ test('ascii: the bytes of a label, a fresh array each call', () => {
   a[0] = 0;
   assert.equal(ascii('x')[0], 0x78);
   assert.equal(ascii('').length, 0);
+  // Anything past ASCII is still encoded as UTF-8, not truncated to a byte per character.
+  assert.deepEqual([...ascii('é€')], [...new TextEncoder().encode('é€')]);
+  assert.deepEqual([...ascii('a'.repeat(100))], Array(100).fill(0x61));
 });
 
 test('hex round trip, either case', () => {
@@ -40,6 +46,13 @@ test('hexToBytes rejects odd length and non-hex', () => {
 test('bytesToHex respects subarray views', () => {
   const b = new Uint8Array([1, 2, 3, 4]);
   assert.equal(bytesToHex(b.subarray(1, 3)), '0203');
+});
+
+test('bytesToHex: the table path (≤ 64 bytes) and the Buffer path agree with Buffer', () => {
+  for (const n of [0, 1, 24, 64, 65, 300]) {
+    const b = Uint8Array.from({ length: n }, (_, i) => (i * 37 + 11) & 0xff);
+    assert.equal(bytesToHex(b), Buffer.from(b).toString('hex'), `${n} bytes`);
+  }
 });
 
 test('concatBytes copies', () => {
@@ -68,6 +81,31 @@ test('ctEqual', () => {
   assert.equal(ctEqual(new Uint8Array([1, 2]), new Uint8Array([1, 3])), false);
   assert.equal(ctEqual(new Uint8Array([1, 2]), new Uint8Array([1, 2, 3])), false);
   assert.equal(ctEqual(new Uint8Array(0), new Uint8Array(0)), true);
+});
+
+test('ctEqual finds a difference in any position, short (JavaScript) and long (OpenSSL)', () => {
+  for (const n of [16, 32, 64, 65, 200]) {
+    const a = Uint8Array.from({ length: n }, (_, i) => i);
+    assert.equal(ctEqual(a, a.slice()), true, `${n} equal`);
+    for (const at of [0, n >> 1, n - 1]) {
+      const b = a.slice();
+      b[at]! ^= 0x80;
+      assert.equal(ctEqual(a, b), false, `${n} bytes, differing at ${at}`);
+    }
+  }
+});
+
+test('u32 little- and big-endian', () => {
+  const b = new Uint8Array(6);
+  writeU32LE(b, 1, 0xdeadbeef);
+  assert.deepEqual([...b], [0, 0xef, 0xbe, 0xad, 0xde, 0]);
+  assert.equal(readU32LE(b, 1), 0xdeadbeef);
+  assert.equal(readU32BE(b, 1), 0xefbeadde);
+  writeU32LE(b, 0, -1);
+  assert.equal(readU32LE(b, 0), 0xffffffff, 'the low 32 bits of the value');
+  assert.throws(() => writeU32LE(b, 3, 0), RangeError);
+  assert.throws(() => readU32LE(b, 3), RangeError);
+  assert.throws(() => readU32BE(b, -1), RangeError);
 });
 
 test('u16 big-endian', () => {
