@@ -123,13 +123,17 @@ function drbgModule(): { blocks: (count: number) => void; mem: Uint8Array } {
 }
 
 /**
- * Advances `state` (DRBG_STATE_LENGTH bytes, see above) by DRBG_BATCH blocks and writes them to
- * `out` (DRBG_BATCH · 8 bytes).
+ * Advances `state` (DRBG_STATE_LENGTH bytes, see above) by `out.length / 8` blocks (1 to
+ * DRBG_BATCH) and writes them to `out`.
  */
 export function drbgBatch(state: Uint8Array, out: Uint8Array): void {
+  const count = out.length / 8;
+  if (!Number.isInteger(count) || count < 1 || count > DRBG_BATCH) {
+    throw new RangeError(`a DRBG batch is 1 to ${DRBG_BATCH} blocks of 8 bytes, got ${out.length}`);
+  }
   const { blocks, mem } = drbgModule();
   mem.set(state, 0);
-  blocks(DRBG_BATCH);
+  blocks(count);
   state.set(mem.subarray(0, DRBG_STATE_LENGTH));
-  out.set(mem.subarray(OUT, OUT + 8 * DRBG_BATCH));
+  out.set(mem.subarray(OUT, OUT + 8 * count));
 }

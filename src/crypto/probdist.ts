@@ -11,9 +11,13 @@ import { systemRandom, type RandomSource } from './random.js';
 const MIN_VALUES = 1;
 const MAX_VALUES = 100;
 
-/** Buffered uniform draws from a RandomSource (one fill per 64 samples, not one per sample). */
+/**
+ * Buffered uniform draws from a RandomSource (one fill per 16 draws, not one per draw). 64 bytes
+ * stay on V8's heap; a larger buffer would be an ArrayBuffer of its own per distribution, ~1 µs
+ * (see crypto/sodium.ts), and a client builds one per connection.
+ */
 class UniformStream {
-  private readonly buf = new Uint8Array(512);
+  private readonly buf = new Uint8Array(64);
   private readonly view = new DataView(this.buf.buffer);
   private pos = this.buf.length;
 

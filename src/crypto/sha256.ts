@@ -217,7 +217,10 @@ export function hkdfExpandSha256Js(
   for (let i = 1, filled = 0; filled < length; i++, filled += SHA256_LENGTH) {
     counter[0] = i;
     prk.mac(i === 1 ? first : next, block);
-    out.set(length - filled >= SHA256_LENGTH ? block : block.subarray(0, length - filled), filled);
+    // A byte loop for the last, partial block: `block.subarray` would move the 32-byte array
+    // off V8's heap (see sodium.ts).
+    const n = Math.min(SHA256_LENGTH, length - filled);
+    for (let j = 0; j < n; j++) out[filled + j] = block[j]!;
   }
   return out;
 }

@@ -2,7 +2,7 @@ import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import { bytesToHex, hexToBytes } from '../../src/crypto/bytes.js';
 import { DRBG_SEED_LENGTH, HashDrbg } from '../../src/crypto/drbg.js';
-import { DRBG_BATCH } from '../../src/crypto/drbg-wasm.js';
+import { DRBG_BATCH, DRBG_STATE_LENGTH, drbgBatch } from '../../src/crypto/drbg-wasm.js';
 import { SipHash24, siphash24 } from '../../src/crypto/siphash.js';
 import fc from 'fast-check';
 import { loadVectors } from './vectors.js';
@@ -88,4 +88,22 @@ test('the WebAssembly batches equal the cumulative SipHash24 construction across
     ),
     { numRuns: 60 },
   );
+});
+
+test('drbgBatch makes as many blocks as its output holds, 1 to DRBG_BATCH', () => {
+  // One batch of n blocks equals n batches of one from the same state.
+  const seedState = (): Uint8Array => Uint8Array.from({ length: DRBG_STATE_LENGTH }, (_, i) => i);
+  const whole = new Uint8Array(8 * 9);
+  const a = seedState();
+  drbgBatch(a, whole);
+  const b = seedState();
+  const one = new Uint8Array(8);
+  for (let i = 0; i < 9; i++) {
+    drbgBatch(b, one);
+    assert.deepEqual(one, whole.subarray(8 * i, 8 * i + 8), `block ${i}`);
+  }
+  assert.deepEqual(b, a, 'the same state after the same number of blocks');
+  for (const bad of [0, 7, 8 * DRBG_BATCH + 8]) {
+    assert.throws(() => drbgBatch(seedState(), new Uint8Array(bad)), RangeError, `${bad} bytes`);
+  }
 });

@@ -8,6 +8,7 @@
  *
  * Each direction has its own 72 bytes of key material (see KEY_MATERIAL_LENGTH).
  */
+import { writeU64BE } from '../../crypto/bytes.js';
 import { HashDrbg } from '../../crypto/drbg.js';
 import { randomIntRange } from '../../crypto/random.js';
 import { secretboxEasy, secretboxOpenEasy } from '../../crypto/sodium.js';
@@ -28,11 +29,17 @@ const COUNTER_LIMIT = 2n ** 64n;
 /** The per-direction nonce: a fixed 16-byte prefix and a 64-bit big-endian counter. */
 class NonceSequence {
   readonly #nonce = new Uint8Array(24);
-  readonly #view = new DataView(this.#nonce.buffer);
   #counter = 1n;
 
   constructor(prefix: Uint8Array) {
-    this.#nonce.set(prefix.subarray(0, NONCE_PREFIX_LENGTH));
+    if (prefix.length !== NONCE_PREFIX_LENGTH) {
+      throw new RangeError(
+        `nonce prefix must be ${NONCE_PREFIX_LENGTH} bytes, got ${prefix.length}`,
+      );
+    }
+    // The whole array, not a view of it: `subarray` of a 16-byte array would move it off V8's
+    // heap (see crypto/sodium.ts).
+    this.#nonce.set(prefix);
   }
 
   /** The nonce for the next frame. Throws once the counter would wrap (obfs4: fatal). */
@@ -40,7 +47,7 @@ class NonceSequence {
     if (this.#counter >= COUNTER_LIMIT) {
       throw new FramingError('ERR_NONCE_EXHAUSTED', 'obfs4 frame nonce counter wrapped');
     }
-    this.#view.setBigUint64(16, this.#counter);
+    writeU64BE(this.#nonce, 16, this.#counter);
     return this.#nonce;
   }
 

@@ -74,17 +74,19 @@ function macKey(identity: ServerIdentity): HmacSha256 {
   return key;
 }
 
+// Truncations copy (`slice`) rather than view (`subarray`): a view needs the 32-byte digest's
+// ArrayBuffer, which V8 then has to move off its heap (~1 µs; see crypto/sodium.ts).
 function mark(key: HmacSha256, representative: Uint8Array): Uint8Array {
-  return key.mac([representative]).subarray(0, MARK_LENGTH);
+  return key.mac([representative]).slice(0, MARK_LENGTH);
 }
 
 function mac(key: HmacSha256, body: Uint8Array, epoch: Uint8Array): Uint8Array {
-  return key.mac([body, epoch]).subarray(0, MAC_LENGTH);
+  return key.mac([body, epoch]).slice(0, MAC_LENGTH);
 }
 
 /** `mac` for each epoch hour, the body (up to 8 KiB) copied and hashed-in once per epoch. */
 function macs(key: HmacSha256, body: Uint8Array, epochs: readonly Uint8Array[]): Uint8Array[] {
-  return key.macSuffixes([body], epochs).map((m) => m.subarray(0, MAC_LENGTH));
+  return key.macSuffixes([body], epochs).map((m) => m.slice(0, MAC_LENGTH));
 }
 
 export interface HandshakeResult {
@@ -128,7 +130,8 @@ export class ClientHandshake {
       );
     }
     const repr = this.#session.representative;
-    const out = new Uint8Array(CLIENT_MIN_HANDSHAKE_LENGTH + padLength);
+    // Every byte is written below; a pooled Buffer spares the message an ArrayBuffer of its own.
+    const out = Buffer.allocUnsafe(CLIENT_MIN_HANDSHAKE_LENGTH + padLength);
     out.set(repr, 0);
     this.#rng.fill(out.subarray(REPRESENTATIVE_LENGTH, REPRESENTATIVE_LENGTH + padLength));
     const markPos = REPRESENTATIVE_LENGTH + padLength;
@@ -314,7 +317,8 @@ export class ServerHandshake {
       );
     }
     const repr = this.#session.representative;
-    const out = new Uint8Array(SERVER_MIN_HANDSHAKE_LENGTH + padLength);
+    // Every byte is written below; a pooled Buffer spares the message an ArrayBuffer of its own.
+    const out = Buffer.allocUnsafe(SERVER_MIN_HANDSHAKE_LENGTH + padLength);
     out.set(repr, 0);
     out.set(this.#auth, REPRESENTATIVE_LENGTH);
     const markPos = REPRESENTATIVE_LENGTH + AUTH_LENGTH + padLength;

@@ -73,13 +73,17 @@ export function paddingLength(plan: readonly number[]): number {
   return n;
 }
 
-/**
- * Writes packets into frames. Owns one scratch buffer for the packet plaintext, so building a
- * burst allocates only its output.
- */
+// Scratch for a packet's plaintext and for the application bytes a burst re-cuts, shared by all
+// writers: both are filled and consumed within one synchronous call, and a buffer of this size
+// made per connection (or per burst) is an ArrayBuffer of its own, ~1 µs each to allocate and
+// sweep (see the allocation notes in bench/perf/README.md).
+const packetScratch = new Uint8Array(MAX_PACKET_PAYLOAD_LENGTH + PACKET_OVERHEAD);
+const burstCarry = new Uint8Array(MAX_PACKET_PAYLOAD_LENGTH);
+const NO_PAYLOAD = new Uint8Array(0);
+
+/** Writes packets into frames; building a burst allocates only its output. */
 export class PacketWriter {
   readonly #encoder: FrameEncoder;
-  readonly #scratch = new Uint8Array(MAX_PACKET_PAYLOAD_LENGTH + PACKET_OVERHEAD);
 
   constructor(encoder: FrameEncoder) {
     this.#encoder = encoder;
@@ -98,7 +102,7 @@ export class PacketWriter {
         `packet of ${payload.length}+${padLength} bytes exceeds ${MAX_PACKET_PAYLOAD_LENGTH}`,
       );
     }
-    const s = this.#scratch;
+    const s = packetScratch;
     s[0] = type;
     s[1] = payload.length >>> 8;
     s[2] = payload.length & 0xff;
@@ -110,7 +114,8 @@ export class PacketWriter {
 
   /** One packet as a standalone frame (used for the server's PRNG-seed frame). */
   packet(type: number, payload: Uint8Array, padLength = 0): Uint8Array {
-    const out = new Uint8Array(payload.length + padLength + PACKET_OVERHEAD + FRAME_OVERHEAD);
+    // Fully written by writePacket; pooled, and off V8's heap for the sealing call.
+    const out = Buffer.allocUnsafe(payload.length + padLength + PACKET_OVERHEAD + FRAME_OVERHEAD);
     this.writePacket(out, 0, type, payload, padLength);
     return out;
   }
@@ -124,7 +129,7 @@ export class PacketWriter {
     let offset = 0;
     // Chunks are re-cut into packets of MAX_PACKET_PAYLOAD_LENGTH regardless of chunk
     // boundaries, as Go's Write does over its single input buffer.
-    const carry = new Uint8Array(MAX_PACKET_PAYLOAD_LENGTH);
+    const carry = burstCarry;
     let carried = 0;
     for (const chunk of chunks) {
       let pos = 0;
@@ -152,7 +157,7 @@ export class PacketWriter {
       offset += this.writePacket(out, offset, PACKET_TYPE_PAYLOAD, carry.subarray(0, carried), 0);
     }
     for (const pad of plan) {
-      offset += this.writePacket(out, offset, PACKET_TYPE_PAYLOAD, new Uint8Array(0), pad);
+      offset += this.writePacket(out, offset, PACKET_TYPE_PAYLOAD, NO_PAYLOAD, pad);
     }
     if (offset !== out.length) throw new Error(`BUG: burst wrote ${offset} of ${out.length} bytes`);
     return out;

@@ -49,7 +49,8 @@ export async function runClient(socket: Duplex, p: ClientSessionParams): Promise
     const { result, buffered } = await readUntil(
       socket,
       (chunk) => {
-        received = concatBytes(received, chunk);
+        // The first chunk is kept as it is: a stream never reuses a chunk it has pushed.
+        received = received.length === 0 ? chunk : concatBytes(received, chunk);
         const r = p.handshake.parseServer(received);
         return r === null ? null : { result: r, buffered: received };
       },
@@ -129,7 +130,7 @@ export async function runServer(socket: Duplex, p: ServerSessionParams): Promise
         // big chunks the same way keeps which inputs are accepted identical to it.
         for (let off = 0; off < chunk.length; off += MAX_HANDSHAKE_LENGTH) {
           const slice = chunk.subarray(off, Math.min(off + MAX_HANDSHAKE_LENGTH, chunk.length));
-          received = concatBytes(received, slice);
+          received = received.length === 0 ? slice : concatBytes(received, slice);
           const r = p.handshake.parseClient(received);
           if (r !== null) return { ...r, leftover: chunk.subarray(off + slice.length) };
         }
@@ -165,7 +166,7 @@ export async function runServer(socket: Duplex, p: ServerSessionParams): Promise
   // Response and the PRNG-seed frame go out in one write, as the reference sends them.
   const response = p.handshake.generate();
   const seedFrame = writer.packet(PACKET_TYPE_PRNG_SEED, p.drbgSeed, 0);
-  socket.write(concatBytes(response, seedFrame));
+  socket.write(Buffer.concat([response, seedFrame]));
   const stream = new Obfs4Stream({
     socket,
     writer,

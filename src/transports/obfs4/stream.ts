@@ -32,6 +32,12 @@ export interface Obfs4StreamParams {
   initial?: Uint8Array;
 }
 
+/**
+ * One frame's plaintext, shared by all streams: #receive decodes into it and copies each payload
+ * out before the next frame, all synchronously. Per stream it was an ArrayBuffer of its own.
+ */
+const framePlain = new Uint8Array(MAX_FRAME_PAYLOAD_LENGTH);
+
 export class Obfs4Stream extends Duplex {
   readonly #socket: Duplex;
   readonly #writer: PacketWriter;
@@ -40,7 +46,6 @@ export class Obfs4Stream extends Duplex {
   readonly #iatMode: IatMode;
   readonly #dists: Distributions;
   readonly #queue = new ByteQueue();
-  readonly #plain = new Uint8Array(MAX_FRAME_PAYLOAD_LENGTH);
   #socketPaused = false;
   #timer: NodeJS.Timeout | null = null;
   /** When the next iat-mode segment may go out (ms, performance.now() clock). */
@@ -122,9 +127,9 @@ export class Obfs4Stream extends Duplex {
     let filled = 0;
     try {
       for (;;) {
-        const n = this.#decoder.decodeInto(this.#queue, this.#plain);
+        const n = this.#decoder.decodeInto(this.#queue, framePlain);
         if (n < 0) break;
-        const pkt = parsePacket(this.#plain.subarray(0, n));
+        const pkt = parsePacket(framePlain.subarray(0, n));
         if (pkt.type === PACKET_TYPE_PAYLOAD) {
           out.set(pkt.payload, filled);
           filled += pkt.payload.length;
