@@ -8,10 +8,14 @@
  *
  * Each direction has its own 72 bytes of key material (see KEY_MATERIAL_LENGTH).
  */
-import { writeU64BE } from '../../crypto/bytes.js';
 import { HashDrbg } from '../../crypto/drbg.js';
 import { randomIntRange } from '../../crypto/random.js';
-import { secretboxEasy, secretboxOpenEasy } from '../../crypto/sodium.js';
+import {
+  SECRETBOX_KEY_LENGTH,
+  SECRETBOX_NONCE_LENGTH,
+  secretboxEasy,
+  secretboxOpenEasy,
+} from '../../crypto/sodium.js';
 import { FramingError } from '../../errors.js';
 import type { ByteQueue } from '../byte-queue.js';
 import {
@@ -28,18 +32,15 @@ const COUNTER_LIMIT = 2n ** 64n;
 
 /** The per-direction nonce: a fixed 16-byte prefix and a 64-bit big-endian counter. */
 class NonceSequence {
-  readonly #nonce = new Uint8Array(24);
+  readonly #nonce: Uint8Array;
+  readonly #view: DataView;
   #counter = 1n;
 
-  constructor(prefix: Uint8Array) {
-    if (prefix.length !== NONCE_PREFIX_LENGTH) {
-      throw new RangeError(
-        `nonce prefix must be ${NONCE_PREFIX_LENGTH} bytes, got ${prefix.length}`,
-      );
-    }
-    // The whole array, not a view of it: `subarray` of a 16-byte array would move it off V8's
-    // heap (see crypto/sodium.ts).
-    this.#nonce.set(prefix);
+  /** @param nonce 24 bytes of an ArrayBuffer of the caller's (see directionSecrets) */
+  constructor(nonce: Uint8Array, prefix: Uint8Array) {
+    this.#nonce = nonce;
+    this.#view = new DataView(nonce.buffer, nonce.byteOffset, nonce.byteLength);
+    nonce.set(prefix);
   }
 
   /** The nonce for the next frame. Throws once the counter would wrap (obfs4: fatal). */
@@ -47,7 +48,7 @@ class NonceSequence {
     if (this.#counter >= COUNTER_LIMIT) {
       throw new FramingError('ERR_NONCE_EXHAUSTED', 'obfs4 frame nonce counter wrapped');
     }
-    writeU64BE(this.#nonce, 16, this.#counter);
+    this.#view.setBigUint64(16, this.#counter);
     return this.#nonce;
   }
 
@@ -56,9 +57,15 @@ class NonceSequence {
   }
 }
 
-function splitKeyMaterial(km: Uint8Array): {
+/**
+ * One direction's secretbox key and nonce sequence, and its length-mask DRBG seed, from its half
+ * of the key material. The key and the nonce share one ArrayBuffer made for them: they reach
+ * libsodium with every frame, and 32- or 24-byte arrays of their own would live on V8's heap,
+ * which N-API moves off it at their first call (an allocation each, see crypto/sodium.ts).
+ */
+function directionSecrets(km: Uint8Array): {
   key: Uint8Array;
-  prefix: Uint8Array;
+  nonce: NonceSequence;
   drbgSeed: Uint8Array;
 } {
   if (km.length !== KEY_MATERIAL_LENGTH) {
@@ -66,9 +73,15 @@ function splitKeyMaterial(km: Uint8Array): {
       `obfs4 key material must be ${KEY_MATERIAL_LENGTH} bytes, got ${km.length}`,
     );
   }
+  const secrets = new Uint8Array(new ArrayBuffer(SECRETBOX_KEY_LENGTH + SECRETBOX_NONCE_LENGTH));
+  const key = secrets.subarray(0, SECRETBOX_KEY_LENGTH);
+  key.set(km.subarray(0, 32));
   return {
-    key: km.slice(0, 32),
-    prefix: km.slice(32, 48),
+    key,
+    nonce: new NonceSequence(
+      secrets.subarray(SECRETBOX_KEY_LENGTH),
+      km.subarray(32, 32 + NONCE_PREFIX_LENGTH),
+    ),
     drbgSeed: km.slice(48, 72),
   };
 }
@@ -79,9 +92,9 @@ export class FrameEncoder {
   readonly #drbg: HashDrbg;
 
   constructor(keyMaterial: Uint8Array) {
-    const { key, prefix, drbgSeed } = splitKeyMaterial(keyMaterial);
+    const { key, nonce, drbgSeed } = directionSecrets(keyMaterial);
     this.#key = key;
-    this.#nonce = new NonceSequence(prefix);
+    this.#nonce = nonce;
     this.#drbg = new HashDrbg(drbgSeed);
   }
 
@@ -128,9 +141,9 @@ export class FrameDecoder {
   #nextNonce: Uint8Array | null = null;
 
   constructor(keyMaterial: Uint8Array) {
-    const { key, prefix, drbgSeed } = splitKeyMaterial(keyMaterial);
+    const { key, nonce, drbgSeed } = directionSecrets(keyMaterial);
     this.#key = key;
-    this.#nonce = new NonceSequence(prefix);
+    this.#nonce = nonce;
     this.#drbg = new HashDrbg(drbgSeed);
   }
 
