@@ -28,9 +28,8 @@ export class HashDrbg {
    * small: a connection that only handshakes takes a handful of blocks per direction, and 64
    * bytes stay on V8's heap where a full batch (512) is an ArrayBuffer of its own (~1 µs).
    */
-  private blocks = new Uint8Array(FIRST_BATCH_BYTES);
-  private pos = this.blocks.length;
-  private refilled = false;
+  private blocks = new Uint8Array(0);
+  private pos = 0;
 
   /** @param seed 24 bytes: SipHash key (16) ‖ initial block (8). */
   constructor(seed: Uint8Array) {
@@ -57,10 +56,9 @@ export class HashDrbg {
   /** Byte offset in `blocks` of the next block, refilling the batch when it is used up. */
   private advance(): number {
     if (this.pos === this.blocks.length) {
-      if (this.refilled && this.blocks.length === FIRST_BATCH_BYTES) {
-        this.blocks = new Uint8Array(8 * DRBG_BATCH);
+      if (this.blocks.length < 8 * DRBG_BATCH) {
+        this.blocks = new Uint8Array(this.blocks.length === 0 ? FIRST_BATCH_BYTES : 8 * DRBG_BATCH);
       }
-      this.refilled = true;
       drbgBatch(this.state, this.blocks);
       this.pos = 0;
     }

@@ -4,6 +4,7 @@
 // the same seed, so the construction replays Go's math/rand over HashDrbg (gorand.ts) and does
 // the floating-point operations in Go's order. Sampling itself uses OS randomness, as Go's
 // csrand does; only the tables come from the seed.
+import { readU32BE } from './bytes.js';
 import { HashDrbg } from './drbg.js';
 import { GoRand } from './gorand.js';
 import { systemRandom, type RandomSource } from './random.js';
@@ -18,7 +19,6 @@ const MAX_VALUES = 100;
  */
 class UniformStream {
   private readonly buf = new Uint8Array(64);
-  private readonly view = new DataView(this.buf.buffer);
   private pos = this.buf.length;
 
   constructor(private readonly rng: RandomSource) {}
@@ -28,7 +28,8 @@ class UniformStream {
       this.rng.fill(this.buf);
       this.pos = 0;
     }
-    const v = this.view.getUint32(this.pos);
+    // Not a DataView: one over `buf.buffer` would move the array off V8's heap after all.
+    const v = readU32BE(this.buf, this.pos);
     this.pos += 4;
     return v;
   }

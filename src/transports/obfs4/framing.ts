@@ -75,12 +75,12 @@ function directionSecrets(km: Uint8Array): {
   }
   const secrets = new Uint8Array(new ArrayBuffer(SECRETBOX_KEY_LENGTH + SECRETBOX_NONCE_LENGTH));
   const key = secrets.subarray(0, SECRETBOX_KEY_LENGTH);
-  key.set(km.subarray(0, 32));
+  key.set(km.subarray(0, SECRETBOX_KEY_LENGTH));
   return {
     key,
     nonce: new NonceSequence(
       secrets.subarray(SECRETBOX_KEY_LENGTH),
-      km.subarray(32, 32 + NONCE_PREFIX_LENGTH),
+      km.subarray(SECRETBOX_KEY_LENGTH, SECRETBOX_KEY_LENGTH + NONCE_PREFIX_LENGTH),
     ),
     drbgSeed: km.slice(48, 72),
   };
