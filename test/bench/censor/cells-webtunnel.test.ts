@@ -25,8 +25,13 @@ test('P7: the unauthenticated prober gets the cover site over TLS, and nothing e
   const cover = results.find((r) => r['id'] === 'T1-cover');
   assert.equal(cover?.['confirmed'], true, JSON.stringify(results));
   // Raw probes (random bytes, an HTTP request on the TLS port) get nothing from the tunnel; a
-  // replayed ClientHello gets a fresh TLS handshake, as from any TLS server.
+  // replayed ClientHello gets a fresh TLS handshake, as from any TLS server. The one answer
+  // allowed is OpenSSL's own: random bytes that happen to parse as a TLS record header with an
+  // oversized length (second byte 0x03) or as an SSLv2 ClientHello header get a 7-byte fatal
+  // record_overflow alert, 15 03 03 00 02 02 16, from node:tls as from nginx (measured: 16 of
+  // 3000 random payloads).
   for (const r of results.filter((x) => /^R\d+$|^H1$|^O[234]/.test(String(x['id'])))) {
-    assert.equal(r['bytes'], 0, JSON.stringify(r));
+    const alert = r['bytes'] === 7 && r['head'] === '15030300020216';
+    if (!alert) assert.equal(r['bytes'], 0, JSON.stringify(r));
   }
 });

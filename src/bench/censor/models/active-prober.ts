@@ -148,6 +148,8 @@ export function activeProber(opts: ActiveProberOptions = {}): ActiveProberModel 
         id: r.id,
         outcome: r.outcome,
         bytes: r.bytesReceived,
+        // What an answer began with, so a report shows what the endpoint said.
+        ...(r.bytesReceived > 0 ? { head: r.responseHead.slice(0, 32) } : {}),
         ...(r.closeMs === undefined ? {} : { closeMs: r.closeMs }),
         ...(r.confirmed === undefined ? {} : { confirmed: r.confirmed }),
       })),
