@@ -47,6 +47,7 @@ import {
 } from './results.js';
 import { renderMarkdown } from './report.js';
 import { describeImpl } from './versions.js';
+import { cpuDetail } from './cpu-info.js';
 import { VERSION } from '../../src/version.js';
 import { median, percentile } from './stats.js';
 import { Sink } from './sink.js';
@@ -633,6 +634,7 @@ async function main(): Promise<number> {
       host: {
         cpus: cpus().length,
         model: cpus()[0]?.model ?? '?',
+        detail: cpuDetail(),
         node: process.version,
         kernel: release(),
         sides: { A: describeImpl(cfg.a, VERSION), B: describeImpl(cfg.b, VERSION) },

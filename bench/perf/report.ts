@@ -86,7 +86,9 @@ export function renderMarkdown(r: Report): string {
   out.push(
     `## Performance: ${A} vs ${B} (A/B: ${A} ÷ ${B})`,
     '',
-    `${r.meta.date}, ${r.meta.host.cpus} × ${r.meta.host.model}, Node ${r.meta.host.node}, Linux ${r.meta.host.kernel}. ` +
+    `${r.meta.date}, ${r.meta.host.cpus} × ${r.meta.host.model}` +
+      (r.meta.host.detail ? ` (${r.meta.host.detail})` : '') +
+      `, Node ${r.meta.host.node}, Linux ${r.meta.host.kernel}. ` +
       (r.meta.host.sides ? `A = ${r.meta.host.sides.A}, B = ${r.meta.host.sides.B}. ` : '') +
       `${r.meta.quick ? 'Quick run' : 'Full run'}: ${r.meta.reps} repetition(s) per metric, A/B alternating, medians; ` +
       `${r.meta.durationSec.toFixed(0)} s; other processes used ${fmt(r.meta.otherLoadCores.median)} cores (median) meanwhile. ` +

@@ -109,6 +109,8 @@ export interface Report {
     host: {
       cpus: number;
       model: string;
+      /** Family, model, stepping, clock and crypto-relevant ISA extensions (cpu-info.ts). */
+      detail?: string;
       node: string;
       kernel: string;
       /** Each side's implementation and runtime: "steppe 0.1.0 (Node v20…)", "obfs4proxy-0.0.14 (go1.19.8)". */
