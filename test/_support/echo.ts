@@ -7,6 +7,8 @@ export interface HashEcho {
   port: number;
   /** SHA-256 (hex) of the bytes each finished connection received, in completion order. */
   received: string[];
+  /** Bytes read and written so far by each connection still open: where a stalled one stopped. */
+  open(): { read: number; written: number }[];
   close(): Promise<void>;
 }
 
@@ -46,6 +48,7 @@ export async function startHashEcho(opts: { banner?: Uint8Array } = {}): Promise
     server,
     port: (server.address() as AddressInfo).port,
     received,
+    open: () => [...sockets].map((s) => ({ read: s.bytesRead, written: s.bytesWritten })),
     close: () =>
       new Promise<void>((r) => {
         for (const s of sockets) s.destroy();

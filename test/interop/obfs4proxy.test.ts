@@ -77,6 +77,35 @@ async function assertAllIntact(
     assert.ok(echo.received.includes(r.sentSha), 'the bridge side received exactly what was sent');
 }
 
+/**
+ * A failed transfer through obfs4proxy's client, with what tells the two sides apart: how far each
+ * connection still open at the service got (read from the bridge, written back) and the end of
+ * obfs4proxy's own log. A stall seen once in CI (iat-mode 2, 58454 of 262144 bytes back on one of
+ * 32 connections, no panic) did not say which side had stopped.
+ */
+function stallReport(e: unknown, service: HashEcho, clientStateDir: string): Error {
+  const open = service
+    .open()
+    .map((c) => `${c.read}/${c.written}`)
+    .join(', ');
+  let log = '';
+  try {
+    log = readFileSync(join(clientStateDir, 'obfs4proxy.log'), 'utf8')
+      .trimEnd()
+      .split('\n')
+      .slice(-15)
+      .join('\n');
+  } catch {
+    log = '(no obfs4proxy.log)';
+  }
+  const msg = e instanceof Error ? e.message : String(e);
+  return new Error(
+    `${msg}\nservice connections still open (bytes read/written): ${open || 'none'}\n` +
+      `obfs4proxy client log, last lines:\n${log}`,
+    { cause: e },
+  );
+}
+
 /** A steppe bridge in-process, forwarding each obfs4 stream to `orPort`. */
 async function steppeBridge(
   stateDir: string,
@@ -194,7 +223,9 @@ describe(
             const per = TOTAL / CONNS;
             const results = await Promise.all(
               Array.from({ length: CONNS }, async () => echoTransfer(await dial(), per)),
-            );
+            ).catch((e: unknown) => {
+              throw stallReport(e, service, client.stateDir);
+            });
             await assertAllIntact(results, service, per);
           } finally {
             await client.stop();
